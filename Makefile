@@ -1,0 +1,119 @@
+# horus — developer entry points.
+#
+#   make test         THE test command (also what CI runs via .ci/run):
+#                     bootstrap, pip-install the package into .venv (incremental,
+#                     build/{wheel_tag}), build + ctest the C++ tests (build/cpp),
+#                     then pytest. Both suites always run; either failing fails.
+#   make test-cpp     only the C++ tests;  make test-py: only pytest (after install)
+#   make demo         bootstrap + install + run examples/demo.py
+#   make sanitize     C++ tests under ASan+UBSan (build/asan)
+#   make tsan         C++ tests under TSan (build/tsan)
+#   make bench        build C++ benches (build/bench) + bench/run_all.py
+#   make bench-quick  same, with --quick
+#   make bootstrap    system packages + .venv + pinned python deps (idempotent)
+#   make clean        remove build trees and caches (keeps .venv)
+#   make distclean    clean + remove .venv
+#
+# Every target depends on `bootstrap`, so all of them work on a fresh clone.
+
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+CMAKE  := $(VENV)/bin/cmake
+CTEST  := $(VENV)/bin/ctest
+NINJA  := $(abspath $(VENV))/bin/ninja
+JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
+
+# Prefer clang-14 for sanitizer builds (libclang-rt-14-dev provides the runtimes);
+# fall back to the default gcc toolchain. (Deferred "=" so the check runs after
+# bootstrap has installed clang-14 on a fresh machine.)
+SAN_CC   = $(if $(shell command -v clang-14 2>/dev/null),clang-14,gcc)
+SAN_CXX  = $(if $(shell command -v clang++-14 2>/dev/null),clang++-14,g++)
+# TSan's shadow mapping breaks with high ASLR entropy on newer kernels; run the
+# TSan build (gtest discovery executes the tests at build time) and ctest with
+# address-space randomisation disabled when `setarch -R` works here.
+NO_ASLR  = $(shell setarch $$(uname -m) -R true >/dev/null 2>&1 && echo setarch $$(uname -m) -R)
+
+CMAKE_COMMON := -G Ninja -DCMAKE_MAKE_PROGRAM=$(NINJA)
+
+.PHONY: all bootstrap install test test-cpp test-py demo sanitize tsan \
+        bench bench-quick bench-build clean distclean
+
+all: test
+
+bootstrap:
+	@VENV=$(VENV) ./scripts/bootstrap.sh
+
+# Incremental: scikit-build-core reuses build/{wheel_tag} (see pyproject.toml).
+# flock: several shells (or helpers) may build at once; one build dir, one builder.
+install: bootstrap
+	@mkdir -p build
+	flock build/.install.lock $(PY) -m pip install --no-build-isolation --no-deps -q .
+
+# ---------------------------------------------------------------- tests
+define RUN_CPP_TESTS
+	$(CMAKE) -S . -B build/cpp $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	    -DHORUS_BUILD_TESTS=ON -DHORUS_BUILD_PYTHON=OFF -DHORUS_BUILD_BENCH=OFF && \
+	mkdir -p build && flock build/.cpp.lock $(CMAKE) --build build/cpp -j $(JOBS) && \
+	$(CTEST) --test-dir build/cpp --output-on-failure -j $(JOBS)
+endef
+
+define RUN_PY_TESTS
+	$(PY) -m pytest -q tests
+endef
+
+# Both suites always run; the target fails if either one failed.
+test: install
+	@status=0; \
+	echo "== C++ tests (build/cpp) =="; \
+	( set -x; $(RUN_CPP_TESTS) ) || { status=1; echo "== C++ tests FAILED ==" >&2; }; \
+	echo "== Python tests =="; \
+	( set -x; $(RUN_PY_TESTS) ) || { status=1; echo "== Python tests FAILED ==" >&2; }; \
+	if [ $$status -ne 0 ]; then echo "make test: FAILED" >&2; else echo "make test: all passed"; fi; \
+	exit $$status
+
+test-cpp: bootstrap
+	$(RUN_CPP_TESTS)
+
+test-py: install
+	$(RUN_PY_TESTS)
+
+# ---------------------------------------------------------------- demo
+demo: install
+	$(PY) examples/demo.py
+
+# ---------------------------------------------------------------- sanitizers
+sanitize: bootstrap
+	CC=$(SAN_CC) CXX=$(SAN_CXX) $(CMAKE) -S . -B build/asan $(CMAKE_COMMON) \
+	    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHORUS_SANITIZE=address \
+	    -DHORUS_BUILD_TESTS=ON -DHORUS_BUILD_PYTHON=OFF -DHORUS_BUILD_BENCH=OFF
+	ASAN_OPTIONS=detect_leaks=1 $(CMAKE) --build build/asan -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	    $(CTEST) --test-dir build/asan --output-on-failure -j $(JOBS)
+
+tsan: bootstrap
+	CC=$(SAN_CC) CXX=$(SAN_CXX) $(CMAKE) -S . -B build/tsan $(CMAKE_COMMON) \
+	    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHORUS_SANITIZE=thread \
+	    -DHORUS_BUILD_TESTS=ON -DHORUS_BUILD_PYTHON=OFF -DHORUS_BUILD_BENCH=OFF
+	TSAN_OPTIONS=halt_on_error=1 $(NO_ASLR) $(CMAKE) --build build/tsan -j $(JOBS)
+	TSAN_OPTIONS=halt_on_error=1 $(NO_ASLR) \
+	    $(CTEST) --test-dir build/tsan --output-on-failure -j $(JOBS)
+
+# ---------------------------------------------------------------- benchmarks
+bench-build: install
+	$(CMAKE) -S . -B build/bench $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Release \
+	    -DHORUS_BUILD_BENCH=ON -DHORUS_BUILD_TESTS=OFF -DHORUS_BUILD_PYTHON=OFF
+	$(CMAKE) --build build/bench -j $(JOBS)
+
+bench: bench-build
+	$(PY) bench/run_all.py
+
+bench-quick: bench-build
+	$(PY) bench/run_all.py --quick
+
+# ---------------------------------------------------------------- cleanup
+clean:
+	rm -rf build .pytest_cache .hypothesis
+	find . -path ./$(notdir $(VENV)) -prune -o -name __pycache__ -type d -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

@@ -1,0 +1,34 @@
+// module.cpp — the nanobind extension horus._core: wires the bindings together.
+#include <nanobind/nanobind.h>
+
+#include "horus/dtype.hpp"
+#include "horus/encoding.hpp"
+#include "py_errors.hpp"
+
+namespace nb = nanobind;
+
+namespace horus::py {
+void bind_image(nb::module_& m);
+void bind_depth_image(nb::module_& m);
+void bind_point_cloud(nb::module_& m);
+void bind_tensor(nb::module_& m);
+void bind_pool(nb::module_& m);
+}  // namespace horus::py
+
+NB_MODULE(_core, m) {
+    m.doc() = "horus C++ core: shared-memory pool and zero-copy message types.";
+    horus::py::bind_errors(m);
+    horus::py::bind_image(m);
+    horus::py::bind_depth_image(m);
+    horus::py::bind_point_cloud(m);
+    horus::py::bind_tensor(m);
+    horus::py::bind_pool(m);
+    nb::dict encodings;
+    for (int i = 0; i < horus::kEncodingCount; ++i) {
+        const auto& info = horus::encoding_info(static_cast<horus::Encoding>(i));
+        encodings[nb::str(info.name.data(), info.name.size())] =
+            nb::make_tuple(info.channels, info.bytes_per_pixel,
+                           nb::str(horus::dtype_name(info.dtype).data(), horus::dtype_name(info.dtype).size()));
+    }
+    m.attr("ENCODINGS") = encodings;
+}

@@ -1,0 +1,179 @@
+// py_arrays.cpp — see py_arrays.hpp.
+#include "py_arrays.hpp"
+
+#include <nanobind/ndarray.h>
+
+#include <cstring>
+
+#include "horus/error.hpp"
+#include "horus/pool.hpp"
+#include "horus/strided_copy.hpp"
+
+namespace nb = nanobind;
+
+namespace horus::py {
+namespace {
+
+nb::dlpack::dtype to_dlpack(DType d) {
+    const DTypeInfo& info = dtype_info(d);
+    nb::dlpack::dtype t;
+    t.code = static_cast<uint8_t>(info.kind);
+    t.bits = static_cast<uint8_t>(info.itemsize * 8);
+    t.lanes = 1;
+    return t;
+}
+
+const char* typestr(DType d) {
+    switch (d) {
+        case DType::Bool: return "|b1";
+        case DType::Int8: return "|i1";
+        case DType::Int16: return "<i2";
+        case DType::Int32: return "<i4";
+        case DType::Int64: return "<i8";
+        case DType::UInt8: return "|u1";
+        case DType::UInt16: return "<u2";
+        case DType::UInt32: return "<u4";
+        case DType::UInt64: return "<u8";
+        case DType::Float16: return "<f2";
+        case DType::Float32: return "<f4";
+        case DType::Float64: return "<f8";
+    }
+    return "|u1";
+}
+
+std::string py_type_name(nb::handle obj) {
+    return nb::cast<std::string>(nb::str(nb::handle((PyObject*)Py_TYPE(obj.ptr())).attr("__qualname__")));
+}
+
+constexpr std::size_t kReleaseGilBytes = 64 * 1024;
+
+}  // namespace
+
+std::string shape_str(const std::vector<uint64_t>& shape) {
+    std::string s = "(";
+    for (std::size_t i = 0; i < shape.size(); ++i) {
+        if (i) s += ", ";
+        s += std::to_string(shape[i]);
+    }
+    if (shape.size() == 1) s += ",";
+    return s + ")";
+}
+
+std::string ArrayInput::describe() const {
+    return std::string(dtype_name(dtype)) + " array of shape " + shape_str(shape);
+}
+
+ArrayInput array_input(nb::handle obj, const char* function) {
+    if (obj.is_none())
+        throw TypeMismatch(std::string(function) + "() expects an array, got None");
+    nb::ndarray<nb::ro> arr;
+    if (!nb::try_cast(obj, arr, false)) {
+        PyErr_Clear();
+        std::string what = py_type_name(obj);
+        if (nb::hasattr(obj, "dtype"))
+            what += " with dtype " + nb::cast<std::string>(nb::str(obj.attr("dtype")));
+        throw TypeMismatch(std::string(function) + "() cannot read a " + what +
+                           "; it accepts CPU arrays (NumPy, PyTorch, anything with "
+                           "__dlpack__ or the buffer protocol) of dtype " + dtype_names());
+    }
+    if (arr.device_type() != nb::device::cpu::value)
+        throw TypeMismatch(std::string(function) + "() got an array on DLPack device type " +
+                           std::to_string(arr.device_type()) +
+                           "; horus messages live in CPU shared memory: move it to the CPU first");
+    ArrayInput in;
+    in.dtype = dtype_from_dlpack(arr.dtype().code, arr.dtype().bits);
+    if (arr.dtype().lanes != 1)
+        throw TypeMismatch(std::string(function) + "() does not accept vector (multi-lane) dtypes");
+    if (arr.ndim() > static_cast<std::size_t>(kMaxDims))
+        throw InvalidArgument(std::string(function) + "() got " + std::to_string(arr.ndim()) +
+                              " dimensions; at most " + std::to_string(kMaxDims) + " are supported");
+    const std::size_t item = dtype_size(in.dtype);
+    in.data = static_cast<const std::byte*>(arr.data());
+    for (std::size_t i = 0; i < arr.ndim(); ++i) {
+        in.shape.push_back(static_cast<uint64_t>(arr.shape(i)));
+        in.byte_strides.push_back(arr.stride(i) * static_cast<int64_t>(item));
+    }
+    in.nbytes = payload_bytes(in.shape, in.dtype);
+    in.c_contiguous = is_c_contiguous(in.shape, in.byte_strides, item);
+    if (nb::hasattr(obj, "flags")) {
+        nb::object flags = obj.attr("flags");
+        if (nb::hasattr(flags, "writeable")) in.writable = nb::cast<bool>(flags.attr("writeable"));
+    }
+    return in;
+}
+
+ArrayInput torch_input(nb::handle obj, const char* function) {
+    if (!nb::hasattr(obj, "detach") || !nb::hasattr(obj, "device"))
+        throw TypeMismatch(std::string(function) + "() expects a torch.Tensor, got " + py_type_name(obj));
+    std::string device = nb::cast<std::string>(nb::str(obj.attr("device")));
+    if (device != "cpu")
+        throw TypeMismatch(std::string(function) + "() got a tensor on device '" + device +
+                           "'; horus messages live in CPU shared memory: call .cpu() first");
+    nb::object detached = obj.attr("detach")();
+    if (nb::cast<bool>(detached.attr("is_conj")()) || nb::cast<bool>(detached.attr("is_neg")()))
+        detached = detached.attr("resolve_conj")().attr("resolve_neg")();
+    ArrayInput in = array_input(detached, function);
+    return in;
+}
+
+Block pool_block_of(const ArrayInput& in, uint64_t* offset) {
+    if (!in.c_contiguous || !in.writable || in.nbytes == 0) return {};
+    std::size_t off = 0;
+    Block b = Pool::instance().find(in.data, in.nbytes, &off);
+    if (b && offset) *offset = off;
+    return b;
+}
+
+void copy_into(std::byte* dst, const ArrayInput& in) {
+    if (in.nbytes == 0) return;
+    auto copy = [&] {
+        if (in.c_contiguous)
+            std::memcpy(dst, in.data, in.nbytes);
+        else
+            copy_strided(dst, in.data, in.shape, in.byte_strides, dtype_size(in.dtype));
+    };
+    if (in.nbytes >= kReleaseGilBytes) {
+        nb::gil_scoped_release release;
+        copy();
+    } else {
+        copy();
+    }
+}
+
+nb::object export_view(nb::handle self, const Message& msg, Framework framework) {
+    std::size_t shape[kMaxDims];
+    for (std::size_t i = 0; i < msg.ndim(); ++i) shape[i] = static_cast<std::size_t>(msg.shape()[i]);
+    const nb::dlpack::dtype dt = to_dlpack(msg.dtype());
+    void* data = const_cast<std::byte*>(msg.data());
+    const bool ro = msg.is_shared();
+    auto make = [&](auto tag) -> nb::object {
+        using Tag = decltype(tag);
+        if (ro && framework != Framework::Torch) {
+            nb::ndarray<Tag, nb::ro> a(data, msg.ndim(), shape, self, nullptr, dt);
+            return nb::cast(a, nb::rv_policy::reference);
+        }
+        nb::ndarray<Tag> a(data, msg.ndim(), shape, self, nullptr, dt);
+        return nb::cast(a, nb::rv_policy::reference);
+    };
+    switch (framework) {
+        case Framework::NumPy: return make(nb::numpy{});
+        case Framework::Torch: return make(nb::pytorch{});
+        case Framework::Jax: return make(nb::jax{});
+        case Framework::ArrayApi: return make(nb::array_api{});
+    }
+    return nb::none();
+}
+
+nb::dict array_interface(const Message& msg) {
+    nb::dict d;
+    nb::list shape;
+    for (uint64_t s : msg.shape()) shape.append(s);
+    d["shape"] = nb::tuple(shape);
+    d["typestr"] = typestr(msg.dtype());
+    d["data"] = nb::make_tuple(reinterpret_cast<uintptr_t>(msg.data()), msg.is_shared());
+    d["strides"] = nb::none();
+    d["version"] = 3;
+    return d;
+}
+
+}  // namespace horus::py

@@ -1,0 +1,99 @@
+// py_message.cpp — shared helpers of the message bindings (see py_message.hpp).
+#include "py_message.hpp"
+
+#include <sstream>
+
+namespace horus::py {
+
+std::vector<double> numbers(nb::handle values, const char* what) {
+    std::vector<double> out;
+    auto convert = [&](nb::handle v) {
+        if (PyUnicode_Check(v.ptr()) || PyBytes_Check(v.ptr()) || !PyNumber_Check(v.ptr()))
+            throw TypeMismatch(std::string(what) + " values must be numbers; got " +
+                               nb::cast<std::string>(nb::repr(v)));
+        double d = PyFloat_AsDouble(v.ptr());
+        if (d == -1.0 && PyErr_Occurred()) {
+            PyErr_Clear();
+            throw InvalidArgument(std::string(what) + " value " + nb::cast<std::string>(nb::repr(v)) +
+                                  " is out of range");
+        }
+        out.push_back(d);
+    };
+    if (PyNumber_Check(values.ptr()) && !PySequence_Check(values.ptr())) {
+        convert(values);
+        return out;
+    }
+    if (PyUnicode_Check(values.ptr()) || !PySequence_Check(values.ptr()))
+        throw TypeMismatch(std::string(what) + " expects a number or a sequence of numbers; got " +
+                           nb::cast<std::string>(nb::repr(values)));
+    for (nb::handle v : nb::borrow<nb::object>(values)) convert(v);
+    return out;
+}
+
+nb::list values_list(const std::vector<double>& values, DType dtype) {
+    nb::list out;
+    for (double v : values) {
+        if (is_float(dtype))
+            out.append(nb::float_(v));
+        else
+            out.append(nb::int_(static_cast<int64_t>(v)));
+    }
+    return out;
+}
+
+BufferView::BufferView(nb::handle obj, const char* what) {
+    if (PyObject_GetBuffer(obj.ptr(), &view_, PyBUF_C_CONTIGUOUS) != 0) {
+        PyErr_Clear();
+        throw TypeMismatch(std::string(what) + " expects a C-contiguous bytes-like object "
+                           "(bytes, bytearray, memoryview, NumPy array); got " +
+                           nb::cast<std::string>(nb::str(nb::handle((PyObject*)Py_TYPE(obj.ptr())).attr("__qualname__"))));
+    }
+}
+
+BufferView::~BufferView() { PyBuffer_Release(&view_); }
+
+nb::object framework_view(nb::handle self, const Message& msg, Framework framework) {
+    const char* module = framework == Framework::Torch ? "torch" : framework == Framework::Jax ? "jax" : nullptr;
+    if (module) {
+        try {
+            nb::module_::import_(module);
+        } catch (nb::python_error& e) {
+            std::string hint = framework == Framework::Torch ? "pip install torch==2.13.0" : "pip install jax jaxlib";
+            throw nb::import_error((std::string(framework == Framework::Torch ? "to_torch" : "to_jax") +
+                                    "() needs " + module + ", which is not installed (" + hint + ")")
+                                       .c_str());
+        }
+    }
+    return export_view(self, msg, framework);
+}
+
+nb::object dlpack(nb::handle self, const Message& msg, nb::kwargs kwargs,
+                  const std::function<nb::object()>& make_copy) {
+    bool want_copy = false;
+    if (kwargs.contains("copy")) {
+        nb::object c = kwargs["copy"];
+        want_copy = !c.is_none() && nb::cast<bool>(c);
+        nb::dict rest;
+        for (auto [k, v] : kwargs)
+            if (nb::cast<std::string>(nb::str(k)) != "copy") rest[k] = v;
+        kwargs = nb::borrow<nb::kwargs>(rest);
+    }
+    nb::object view;
+    if (want_copy) {
+        // A private copy in a new block: the capsule then owns that copy.
+        nb::object copy_of_self = make_copy();
+        view = export_view(copy_of_self, nb::cast<const Message&>(copy_of_self), Framework::ArrayApi);
+    } else {
+        view = export_view(self, msg, Framework::ArrayApi);
+    }
+    return view.attr("__dlpack__")(**kwargs);
+}
+
+std::string repr_metadata(const Message& msg) {
+    std::ostringstream os;
+    os << "frame_id='" << msg.frame_id() << "', timestamp_ns=" << msg.timestamp_ns();
+    if (msg.is_shared()) os << ", shared";
+    return os.str();
+}
+
+}  // namespace horus::py

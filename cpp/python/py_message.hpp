@@ -1,0 +1,104 @@
+// py_message.hpp — the Python methods every message type shares.
+//
+// bind_message_common<T>(cls) adds metadata (frame_id, timestamp_ns), sizes,
+// framework views (to_numpy/to_torch/to_jax, __array_interface__, __dlpack__,
+// __dlpack_device__), copy(), is_cpu(), is_shared and data_ptr() to a class.
+#pragma once
+
+#include <nanobind/nanobind.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/vector.h>
+
+#include <cmath>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "horus/error.hpp"
+#include "py_arrays.hpp"
+
+namespace horus::py {
+
+namespace nb = nanobind;
+
+/// Converts a number or a sequence of numbers to doubles (TypeError otherwise).
+std::vector<double> numbers(nb::handle values, const char* what);
+
+/// A list of Python ints (integer dtypes) or floats (float dtypes).
+nb::list values_list(const std::vector<double>& values, DType dtype);
+
+/// Bytes of any buffer-protocol object (bytes, bytearray, memoryview, NumPy).
+class BufferView {
+  public:
+    BufferView(nb::handle obj, const char* what);
+    ~BufferView();
+    BufferView(const BufferView&) = delete;
+    BufferView& operator=(const BufferView&) = delete;
+    std::span<const std::byte> bytes() const {
+        return {static_cast<const std::byte*>(view_.buf), static_cast<std::size_t>(view_.len)};
+    }
+
+  private:
+    Py_buffer view_{};
+};
+
+/// The framework views of a message; `import_name` is the module a framework needs.
+nb::object framework_view(nb::handle self, const Message& msg, Framework framework);
+
+/// __dlpack__(*, stream=None, max_version=None, dl_device=None, copy=None).
+nb::object dlpack(nb::handle self, const Message& msg, nb::kwargs kwargs,
+                  const std::function<nb::object()>& make_copy);
+
+std::string repr_metadata(const Message& msg);
+
+template <typename T>
+void bind_message_common(nb::class_<T>& cls) {
+    cls.def_prop_ro("dtype", [](const T& m) { return std::string(dtype_name(m.dtype())); },
+                    "Element type name, e.g. 'uint8' or 'float32'.")
+        .def_prop_ro("nbytes", &T::nbytes, "Payload size in bytes.")
+        .def_prop_ro("frame_id", [](const T& m) { return std::string(m.frame_id()); },
+                     "Sensor frame identifier (at most 63 bytes).")
+        .def_prop_ro("timestamp_ns", &T::timestamp_ns, "Timestamp in nanoseconds.")
+        .def("set_frame_id", [](T& m, const std::string& id) { m.set_frame_id(id); }, nb::arg("frame_id"),
+             "Sets the frame identifier (at most 63 bytes).")
+        .def("set_timestamp_ns",
+             [](T& m, int64_t t) {
+                 if (t < 0)
+                     throw InvalidArgument("timestamp_ns = " + std::to_string(t) +
+                                           " is negative; expected 0..2^63-1 nanoseconds");
+                 m.set_timestamp_ns(static_cast<uint64_t>(t));
+             },
+             nb::arg("timestamp_ns"), "Sets the timestamp in nanoseconds (>= 0).")
+        .def("is_cpu", &T::is_cpu, "True: payloads live in CPU shared memory.")
+        .def_prop_ro("is_shared", &T::is_shared,
+                     "True once the message was sent or if it was received: it is then read-only.")
+        .def("data_ptr",
+             [](const T& m) { return reinterpret_cast<uintptr_t>(m.data()); },
+             "Address of the payload in this process (for zero-copy checks).")
+        .def("copy", [](const T& m) { return m.copy(); },
+             "A private, writable copy in a new pool block.")
+        .def("to_numpy",
+             [](nb::handle self) { return framework_view(self, nb::cast<const T&>(self), Framework::NumPy); },
+             "Zero-copy NumPy view of the payload (read-only if the message is shared).")
+        .def("to_torch",
+             [](nb::handle self) { return framework_view(self, nb::cast<const T&>(self), Framework::Torch); },
+             "Zero-copy PyTorch tensor of the payload (via DLPack).")
+        .def("to_jax",
+             [](nb::handle self) { return framework_view(self, nb::cast<const T&>(self), Framework::Jax); },
+             "Zero-copy JAX array of the payload (via DLPack).")
+        .def_prop_ro("__array_interface__",
+                     [](const T& m) { return array_interface(m); },
+                     "NumPy array interface (version 3) describing the payload in place.")
+        .def("__dlpack__",
+             [](nb::handle self, nb::kwargs kwargs) {
+                 const T& m = nb::cast<const T&>(self);
+                 return dlpack(self, m, kwargs, [&] { return nb::cast(m.copy()); });
+             },
+             "DLPack export (keyword-only: stream, max_version, dl_device, copy). "
+             "Returns a versioned capsule when max_version >= (1, 0), else a legacy one.")
+        .def("__dlpack_device__", [](const T&) { return nb::make_tuple(1, 0); },
+             "(kDLCPU, 0): horus payloads live in CPU memory.");
+}
+
+}  // namespace horus::py

@@ -1,0 +1,51 @@
+// shm_namespace.cpp — namespace resolution and listing (see shm_namespace.hpp).
+#include "horus/shm_namespace.hpp"
+
+#include <cstdlib>
+#include <dirent.h>
+#include <unistd.h>
+
+#include "horus/error.hpp"
+
+namespace horus {
+
+void validate_namespace(std::string_view ns) {
+    bool ok = !ns.empty() && ns.size() <= 48;
+    for (char c : ns)
+        ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '-');
+    if (!ok)
+        throw InvalidArgument("HORUS_NAMESPACE='" + std::string(ns) +
+                              "' is invalid: use 1-48 characters from A-Z a-z 0-9 _ -");
+}
+
+const std::string& shm_namespace() {
+    static const std::string ns = [] {
+        const char* env = std::getenv("HORUS_NAMESPACE");
+        std::string value = (env && *env) ? std::string(env) : "u" + std::to_string(getuid());
+        validate_namespace(value);
+        return value;
+    }();
+    return ns;
+}
+
+std::string shm_file_prefix(std::string_view ns) { return "horus." + std::string(ns) + "."; }
+
+std::string shm_name(std::string_view what) {
+    return "/" + shm_file_prefix(shm_namespace()) + std::string(what);
+}
+
+std::vector<std::string> list_namespace_objects(std::string_view ns) {
+    std::vector<std::string> out;
+    const std::string prefix = shm_file_prefix(ns);
+    if (DIR* dir = opendir("/dev/shm")) {
+        while (dirent* e = readdir(dir)) {
+            std::string_view name(e->d_name);
+            if (name.substr(0, prefix.size()) == prefix) out.emplace_back(name);
+        }
+        closedir(dir);
+    }
+    return out;
+}
+
+}  // namespace horus

@@ -1,0 +1,46 @@
+"""horus — zero-copy shared-memory messages for robotics and ML pipelines.
+
+Images, depth images, point clouds and tensors live in a shared-memory pool.
+They open in NumPy, PyTorch and JAX without a copy, and move between threads
+and processes by passing a small descriptor, never the pixels.
+"""
+
+from horus._core import (
+    ENCODINGS,
+    DepthImage,
+    HorusError,
+    Image,
+    PointCloud,
+    PoolExhausted,
+    PoolStats,
+    ReadOnlyError,
+    ShmError,
+    StaleReference,
+    Tensor,
+    namespace,
+    pool_stats,
+    reclaim,
+)
+
+#: The spec's name for the generic tensor message.
+GenericMessage = Tensor
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ENCODINGS",
+    "DepthImage",
+    "GenericMessage",
+    "HorusError",
+    "Image",
+    "PointCloud",
+    "PoolExhausted",
+    "PoolStats",
+    "ReadOnlyError",
+    "ShmError",
+    "StaleReference",
+    "Tensor",
+    "namespace",
+    "pool_stats",
+    "reclaim",
+]
