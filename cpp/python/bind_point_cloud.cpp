@@ -51,7 +51,6 @@ void bind_point_cloud(nb::module_& m) {
         .def("has_color", &PointCloud::has_color, "True if there are 6 or more fields (XYZRGB).")
         .def("point_at", [](const PointCloud& c, int64_t i) { return c.point_at(i); }, nb::arg("index"),
              "The fields of point `index` as a list of floats (float32 clouds).")
-        .def("__len__", [](const PointCloud& c) { return c.point_count(); })
         .def("__repr__", [](const PointCloud& c) {
             return "PointCloud(" + std::to_string(c.point_count()) + " points x " +
                    std::to_string(c.fields_per_point()) + " " + std::string(dtype_name(c.dtype())) + ", " +

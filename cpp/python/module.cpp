@@ -13,6 +13,7 @@ void bind_depth_image(nb::module_& m);
 void bind_point_cloud(nb::module_& m);
 void bind_tensor(nb::module_& m);
 void bind_pool(nb::module_& m);
+void bind_topic(nb::module_& m);
 }  // namespace horus::py
 
 NB_MODULE(_core, m) {
@@ -23,6 +24,7 @@ NB_MODULE(_core, m) {
     horus::py::bind_point_cloud(m);
     horus::py::bind_tensor(m);
     horus::py::bind_pool(m);
+    horus::py::bind_topic(m);
     nb::dict encodings;
     for (int i = 0; i < horus::kEncodingCount; ++i) {
         const auto& info = horus::encoding_info(static_cast<horus::Encoding>(i));

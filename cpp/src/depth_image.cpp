@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "horus/error.hpp"
+#include "horus/pool.hpp"
 
 namespace horus {
 namespace {
@@ -55,7 +56,12 @@ DepthImage::DepthImage(int64_t height, int64_t width, DType dtype, Block block, 
     : Message(depth_descriptor(height, width, dtype, offset), std::move(block), false) {}
 
 DepthImage DepthImage::from_descriptor(const TensorDescriptor& desc) {
-    auto [d, b] = acquire(desc, MessageKind::DepthImage);
+    const TensorDescriptor d = validate(desc, MessageKind::DepthImage);
+    return received(d, Pool::instance().acquire(d.block));
+}
+
+DepthImage DepthImage::received(const TensorDescriptor& desc, Block b) {
+    const TensorDescriptor d = validate(desc, MessageKind::DepthImage);
     check_depth_dtype(d.dtype);
     if (d.ndim != 2) throw ShmError("corrupt DepthImage descriptor: ndim " + std::to_string(d.ndim));
     return DepthImage(d, std::move(b), true);

@@ -5,6 +5,7 @@
 
 #include "horus/element_access.hpp"
 #include "horus/error.hpp"
+#include "horus/pool.hpp"
 
 namespace horus {
 namespace {
@@ -60,7 +61,12 @@ Image Image::from_bytes(std::span<const std::byte> data, int64_t height, int64_t
 }
 
 Image Image::from_descriptor(const TensorDescriptor& desc) {
-    auto [d, b] = acquire(desc, MessageKind::Image);
+    const TensorDescriptor d = validate(desc, MessageKind::Image);
+    return received(d, Pool::instance().acquire(d.block));
+}
+
+Image Image::received(const TensorDescriptor& desc, Block b) {
+    const TensorDescriptor d = validate(desc, MessageKind::Image);
     if (d.encoding >= kEncodingCount)
         throw ShmError("corrupt Image descriptor: encoding code " + std::to_string(d.encoding));
     const auto shape = image_shape(static_cast<int64_t>(d.shape[0]), static_cast<int64_t>(d.shape[1]),

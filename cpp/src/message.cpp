@@ -54,7 +54,7 @@ Message::Message(const TensorDescriptor& desc, Block block, bool shared)
     desc_.block = block_.ref();
 }
 
-std::pair<TensorDescriptor, Block> Message::acquire(const TensorDescriptor& in, MessageKind expected) {
+TensorDescriptor Message::validate(const TensorDescriptor& in, MessageKind expected) {
     TensorDescriptor d = in;
     if (d.kind != expected)
         throw TypeMismatch("received a " + std::string(kind_name(d.kind)) + " where a " +
@@ -66,8 +66,7 @@ std::pair<TensorDescriptor, Block> Message::acquire(const TensorDescriptor& in, 
         throw ShmError("corrupt descriptor: nbytes " + std::to_string(d.nbytes) +
                        " does not match its shape");
     d.frame_id[kFrameIdCapacity - 1] = '\0';
-    Block b = Pool::instance().acquire(d.block);
-    return {d, std::move(b)};
+    return d;
 }
 
 void Message::require_writable(const char* operation) const {

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "horus/error.hpp"
+#include "horus/pool.hpp"
 
 namespace horus {
 namespace {
@@ -52,7 +53,12 @@ PointCloud::PointCloud(int64_t num_points, int64_t fields, DType dtype, Block bl
     : Message(cloud_descriptor(num_points, fields, dtype, offset), std::move(block), false) {}
 
 PointCloud PointCloud::from_descriptor(const TensorDescriptor& desc) {
-    auto [d, b] = acquire(desc, MessageKind::PointCloud);
+    const TensorDescriptor d = validate(desc, MessageKind::PointCloud);
+    return received(d, Pool::instance().acquire(d.block));
+}
+
+PointCloud PointCloud::received(const TensorDescriptor& desc, Block b) {
+    const TensorDescriptor d = validate(desc, MessageKind::PointCloud);
     check_point_dtype(d.dtype);
     if (d.ndim != 2) throw ShmError("corrupt PointCloud descriptor: ndim " + std::to_string(d.ndim));
     return PointCloud(d, std::move(b), true);

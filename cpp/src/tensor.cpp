@@ -2,6 +2,7 @@
 #include "horus/tensor.hpp"
 
 #include "horus/error.hpp"
+#include "horus/pool.hpp"
 
 namespace horus {
 
@@ -26,7 +27,12 @@ Tensor::Tensor(std::span<const uint64_t> shape, DType dtype, Block block, uint64
     : Message(tensor_descriptor(shape, dtype, offset), std::move(block), false) {}
 
 Tensor Tensor::from_descriptor(const TensorDescriptor& desc) {
-    auto [d, b] = acquire(desc, MessageKind::Tensor);
+    const TensorDescriptor d = validate(desc, MessageKind::Tensor);
+    return received(d, Pool::instance().acquire(d.block));
+}
+
+Tensor Tensor::received(const TensorDescriptor& desc, Block b) {
+    const TensorDescriptor d = validate(desc, MessageKind::Tensor);
     return Tensor(d, std::move(b), true);
 }
 

@@ -17,10 +17,14 @@ from horus._core import (
     ShmError,
     StaleReference,
     Tensor,
+    Topic,
     namespace,
     pool_stats,
     reclaim,
 )
+
+from horus._node import Node, NodeStats
+from horus._scheduler import NodeError, run
 
 #: The spec's name for the generic tensor message.
 GenericMessage = Tensor
@@ -40,6 +44,11 @@ __all__ = [
     "ShmError",
     "StaleReference",
     "Tensor",
+    "Topic",
+    "Node",
+    "NodeError",
+    "NodeStats",
+    "run",
     "namespace",
     "pool_stats",
     "reclaim",

@@ -26,6 +26,8 @@ class DepthImage : public Message {
     DepthImage(int64_t height, int64_t width, DType dtype);
     DepthImage(int64_t height, int64_t width, DType dtype, Block block, uint64_t offset);
     static DepthImage from_descriptor(const TensorDescriptor& desc);
+    /// A received DepthImage over `block` (already acquired for `desc.block`); shared, read-only.
+    static DepthImage received(const TensorDescriptor& desc, Block block);
     DepthImage copy() const;
 
     uint32_t height() const { return static_cast<uint32_t>(desc_.shape[0]); }

@@ -26,6 +26,8 @@ class Image : public Message {
     static Image from_bytes(std::span<const std::byte> data, int64_t height, int64_t width,
                             Encoding encoding);
     static Image from_descriptor(const TensorDescriptor& desc);
+    /// A received Image over `block` (already acquired for `desc.block`); shared, read-only.
+    static Image received(const TensorDescriptor& desc, Block block);
     Image copy() const;
 
     uint32_t height() const { return static_cast<uint32_t>(desc_.shape[0]); }

@@ -53,10 +53,9 @@ class Message {
     Message(MessageKind kind, DType dtype, std::span<const uint64_t> shape);
     /// A message over an existing block (validated: bounds, sizes).
     Message(const TensorDescriptor& desc, Block block, bool shared);
-    /// Descriptor for a pool reference received from elsewhere; checks that it is
-    /// self-consistent and of `expected` kind, then acquires its block.
-    static std::pair<TensorDescriptor, Block> acquire(const TensorDescriptor& desc,
-                                                     MessageKind expected);
+    /// Checks a descriptor received from elsewhere (self-consistent, of `expected`
+    /// kind); throws TypeMismatch/ShmError, else returns a sanitised copy.
+    static TensorDescriptor validate(const TensorDescriptor& desc, MessageKind expected);
     void require_writable(const char* operation) const;
     /// A private copy of descriptor + payload in a new block.
     std::pair<TensorDescriptor, Block> copy_payload() const;

@@ -19,6 +19,8 @@ class PointCloud : public Message {
     PointCloud(int64_t num_points, int64_t fields, DType dtype);
     PointCloud(int64_t num_points, int64_t fields, DType dtype, Block block, uint64_t offset);
     static PointCloud from_descriptor(const TensorDescriptor& desc);
+    /// A received PointCloud over `block` (already acquired for `desc.block`); shared, read-only.
+    static PointCloud received(const TensorDescriptor& desc, Block block);
     PointCloud copy() const;
 
     uint64_t point_count() const { return desc_.shape[0]; }

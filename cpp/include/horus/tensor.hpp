@@ -16,6 +16,8 @@ class Tensor : public Message {
     Tensor(std::span<const uint64_t> shape, DType dtype, Block block, uint64_t offset);
     /// A received Tensor (shared, read-only).
     static Tensor from_descriptor(const TensorDescriptor& desc);
+    /// A received Tensor over `block` (already acquired for `desc.block`); shared, read-only.
+    static Tensor received(const TensorDescriptor& desc, Block block);
     Tensor copy() const;
 
   private:

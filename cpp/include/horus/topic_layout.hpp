@@ -1,0 +1,73 @@
+// topic_layout.hpp — the bytes of one topic ("/horus.<ns>.topic.<name>") in shared memory.
+//
+//   TopicHeader | capacity x TopicSlot
+//
+// The ring: message number s (0, 1, 2, ...) lives in slot s % capacity.
+// TopicSlot::seq is a sequence lock: 0 = never written, 2s+1 = message s is
+// being written, 2s+2 = message s is complete. TopicHeader::write_seq is the
+// number of messages published (the next s).
+//
+// Who writes what:
+//  * Publishers (any process) serialise on TopicHeader::mutex (robust): store
+//    seq = 2s+1, copy the descriptor into the slot word by word (relaxed
+//    atomics), store seq = 2s+2 (release), then write_seq = s+1 (release), then
+//    bump futex_word and wake waiters. A slot holds one ring reference on its
+//    block (block_word.hpp); the publisher drops the reference of the message
+//    it overwrote after leaving the mutex.
+//  * Subscribers never write the ring. A subscriber keeps its cursor (next s)
+//    in its own process: it loads write_seq (acquire), reads seq, copies the
+//    descriptor, re-reads seq; equal and == 2s+2 means the copy is consistent.
+//    Then it acquires the block by generation and checks seq once more.
+//  * users[] (under the mutex): processes that have the topic open. The last
+//    one to close it releases the slots' ring references and unlinks it.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <pthread.h>
+
+#include "horus/descriptor.hpp"
+
+namespace horus::topic_layout {
+
+inline constexpr uint64_t kTopicMagic = 0x43495050545355ull;  // "USTPPIC"
+inline constexpr uint32_t kTopicVersion = 1;
+inline constexpr uint32_t kMaxUsers = 64;
+inline constexpr uint32_t kMaxCapacity = 1u << 16;
+inline constexpr std::size_t kMaxNameLength = 100;
+inline constexpr std::size_t kDescriptorWords = sizeof(TensorDescriptor) / 8;
+
+static_assert(sizeof(TensorDescriptor) % 8 == 0);
+
+struct TopicUser {
+    std::atomic<uint32_t> state;  // 0 free, 1 live
+    int32_t pid;
+    uint64_t start_time;
+};
+
+struct alignas(64) TopicSlot {
+    std::atomic<uint64_t> seq;
+    uint64_t words[kDescriptorWords];  // a TensorDescriptor, accessed through atomic_ref
+};
+
+struct TopicHeader {
+    uint64_t magic;
+    uint32_t version;
+    uint32_t header_size;
+    std::atomic<uint32_t> ready;      // creator finished initialising
+    std::atomic<uint32_t> destroyed;  // last user left; attachers start over
+    std::atomic<uint32_t> kind;       // MessageKind of the topic, 0 = not typed yet
+    uint32_t capacity;                // power of two
+    char name[kMaxNameLength + 1];
+    pthread_mutex_t mutex;
+    alignas(64) std::atomic<uint64_t> write_seq;
+    alignas(64) std::atomic<uint32_t> futex_word;  // bumped after every publish
+    std::atomic<uint32_t> waiters;                 // subscribers blocked in futex_wait
+    alignas(64) TopicUser users[kMaxUsers];
+};
+
+inline std::size_t topic_bytes(uint32_t capacity) {
+    return sizeof(TopicHeader) + std::size_t{capacity} * sizeof(TopicSlot);
+}
+
+}  // namespace horus::topic_layout

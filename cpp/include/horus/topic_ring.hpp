@@ -1,0 +1,82 @@
+// topic_ring.hpp — TopicRing: one named publish/subscribe channel in shared memory.
+//
+// Untyped: it carries TensorDescriptors of any MessageKind, and records the kind
+// of the first typed user so a mismatching user is refused. Typed access is
+// Topic<T> (topic.hpp); Python's horus.Topic wraps a TopicRing too.
+//
+// Publishing never waits for subscribers: a subscriber that falls more than
+// `capacity` messages behind loses the oldest and is told how many it lost.
+// Every TopicRing object of one name in one process shares one mapping and one
+// entry of the topic's user table (see open()).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "horus/block.hpp"
+#include "horus/descriptor.hpp"
+#include "horus/message.hpp"
+#include "horus/shm_segment.hpp"
+#include "horus/topic_layout.hpp"
+
+namespace horus {
+
+class TopicRing {
+  public:
+    static constexpr uint32_t kDefaultCapacity = 64;
+
+    /// Opens (or creates) topic `name`. `kind` 0 accepts whatever the topic carries;
+    /// otherwise a topic recorded with another kind throws TypeMismatch. `capacity`
+    /// (power of two, 1..65536) is used when creating; if given and the topic
+    /// exists with another capacity, InvalidArgument.
+    static std::shared_ptr<TopicRing> open(const std::string& name, uint32_t kind,
+                                           std::optional<uint32_t> capacity);
+
+    ~TopicRing();
+    TopicRing(const TopicRing&) = delete;
+    TopicRing& operator=(const TopicRing&) = delete;
+
+    /// Publishes `msg` (marks it shared). Throws TypeMismatch if its kind differs
+    /// from the topic's.
+    void publish(Message& msg);
+
+    /// Number of messages ever published on this topic (the next sequence number).
+    uint64_t write_sequence() const;
+
+    /// Reads message `cursor` (advancing it). Returns false when nothing new is
+    /// there. Messages overwritten before they could be read are skipped and
+    /// added to `dropped`.
+    bool try_read(uint64_t& cursor, uint64_t& dropped, TensorDescriptor& desc, Block& block);
+
+    /// Blocks until a message past `cursor` may be available, or `timeout` passes.
+    void wait(uint64_t cursor, std::chrono::nanoseconds timeout);
+
+    uint32_t kind() const;
+    uint32_t capacity() const { return capacity_; }
+    const std::string& name() const { return name_; }
+
+  private:
+    TopicRing() = default;
+    void attach(uint32_t kind, std::optional<uint32_t> capacity);
+    void lock();
+    void unlock();
+    void leave() noexcept;
+
+    std::string name_;
+    ShmSegment shm_;
+    topic_layout::TopicHeader* header_ = nullptr;
+    topic_layout::TopicSlot* slots_ = nullptr;
+    uint32_t capacity_ = 0;
+    uint32_t user_slot_ = 0;
+};
+
+/// Throws InvalidArgument unless `name` is 1..100 characters of [A-Za-z0-9_.-].
+void validate_topic_name(const std::string& name);
+
+/// Throws InvalidArgument unless `capacity` is a power of two in 1..65536.
+void validate_capacity(int64_t capacity);
+
+}  // namespace horus

@@ -1,0 +1,191 @@
+// bind_topic.cpp — Python class horus.Topic: one object both publishes and subscribes.
+#include <nanobind/nanobind.h>
+#include <nanobind/stl/optional.h>
+#include <nanobind/stl/string.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "horus/depth_image.hpp"
+#include "horus/error.hpp"
+#include "horus/image.hpp"
+#include "horus/point_cloud.hpp"
+#include "horus/tensor.hpp"
+#include "horus/topic.hpp"
+#include "horus/topic_ring.hpp"
+
+namespace nb = nanobind;
+
+namespace horus::py {
+namespace {
+
+struct PyTopic {
+    std::shared_ptr<TopicRing> ring;
+    nb::object message_type;  // the class given, or None (typed by whoever created the topic)
+    uint64_t cursor = 0;
+    uint64_t dropped = 0;
+};
+
+uint32_t kind_of_type(nb::handle type) {
+    if (type.is_none()) return 0;
+    if (type.is(nb::type<Image>())) return static_cast<uint32_t>(MessageKind::Image);
+    if (type.is(nb::type<DepthImage>())) return static_cast<uint32_t>(MessageKind::DepthImage);
+    if (type.is(nb::type<PointCloud>())) return static_cast<uint32_t>(MessageKind::PointCloud);
+    if (type.is(nb::type<Tensor>())) return static_cast<uint32_t>(MessageKind::Tensor);
+    throw TypeMismatch("Topic message type must be Image, DepthImage, PointCloud or Tensor; got " +
+                       nb::cast<std::string>(nb::repr(type)));
+}
+
+nb::object type_of_kind(uint32_t kind) {
+    switch (static_cast<MessageKind>(kind)) {
+        case MessageKind::Image: return nb::borrow(nb::type<Image>());
+        case MessageKind::DepthImage: return nb::borrow(nb::type<DepthImage>());
+        case MessageKind::PointCloud: return nb::borrow(nb::type<PointCloud>());
+        case MessageKind::Tensor: return nb::borrow(nb::type<Tensor>());
+    }
+    return nb::none();
+}
+
+Message* as_message(nb::handle msg) {
+    if (Image* p = nullptr; nb::try_cast<Image*>(msg, p) && p) return p;
+    if (DepthImage* p = nullptr; nb::try_cast<DepthImage*>(msg, p) && p) return p;
+    if (PointCloud* p = nullptr; nb::try_cast<PointCloud*>(msg, p) && p) return p;
+    if (Tensor* p = nullptr; nb::try_cast<Tensor*>(msg, p) && p) return p;
+    return nullptr;
+}
+
+nb::object try_recv(PyTopic& t) {
+    for (;;) {
+        TensorDescriptor desc;
+        Block block;
+        if (!t.ring->try_read(t.cursor, t.dropped, desc, block)) return nb::none();
+        try {
+            switch (desc.kind) {
+                case MessageKind::Image: return nb::cast(Image::received(desc, std::move(block)));
+                case MessageKind::DepthImage: return nb::cast(DepthImage::received(desc, std::move(block)));
+                case MessageKind::PointCloud: return nb::cast(PointCloud::received(desc, std::move(block)));
+                case MessageKind::Tensor: return nb::cast(Tensor::received(desc, std::move(block)));
+            }
+        } catch (const ShmError&) {
+        } catch (const TypeMismatch&) {
+        }
+        ++t.dropped;  // a corrupt descriptor is skipped, never trusted
+    }
+}
+
+double timeout_seconds(nb::handle timeout) {
+    if (!PyFloat_Check(timeout.ptr()) && !PyLong_Check(timeout.ptr()))
+        throw TypeMismatch("timeout must be None or a number of seconds; got " +
+                           nb::cast<std::string>(nb::repr(timeout)));
+    double s = PyFloat_AsDouble(timeout.ptr());
+    if (PyErr_Occurred()) {
+        PyErr_Clear();
+        s = INFINITY;
+    }
+    if (std::isnan(s) || s < 0)
+        throw InvalidArgument("timeout = " + nb::cast<std::string>(nb::repr(timeout)) +
+                              " is invalid: expected None or a number of seconds >= 0");
+    return s;
+}
+
+}  // namespace
+
+void bind_topic(nb::module_& m) {
+    nb::class_<PyTopic>(m, "Topic",
+                        "A named publish/subscribe channel in shared memory.\n\n"
+                        "Topic(Image) uses the default name 'image' (the lowercase type name). One Topic\n"
+                        "both sends and receives; it receives everything sent on its name after it was\n"
+                        "created, by any process (itself included). A subscriber that falls more than\n"
+                        "`capacity` messages behind loses the oldest ones; `dropped` counts them.")
+        .def(
+            "__init__",
+            [](PyTopic* self, nb::handle message_type, std::optional<std::string> name,
+               std::optional<int64_t> capacity) {
+                const uint32_t kind = kind_of_type(message_type);
+                std::string n;
+                if (name) {
+                    n = *name;
+                } else if (kind != 0) {
+                    n = nb::cast<std::string>(message_type.attr("__name__"));
+                    for (char& c : n) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+                } else {
+                    throw InvalidArgument("Topic(None, name=None): give a message type or a topic name");
+                }
+                std::optional<uint32_t> cap;
+                if (capacity) {
+                    validate_capacity(*capacity);
+                    cap = static_cast<uint32_t>(*capacity);
+                }
+                new (self) PyTopic();
+                self->ring = TopicRing::open(n, kind, cap);
+                self->message_type = kind != 0 ? nb::borrow(message_type) : type_of_kind(self->ring->kind());
+                self->cursor = self->ring->write_sequence();
+            },
+            nb::arg("message_type"), nb::arg("name") = nb::none(), nb::arg("capacity") = nb::none())
+        .def(
+            "send",
+            [](PyTopic& t, nb::handle msg) {
+                Message* m = as_message(msg);
+                if (!m)
+                    throw TypeMismatch("Topic.send() expects an Image, DepthImage, PointCloud or Tensor; got " +
+                                       nb::cast<std::string>(nb::repr(msg)));
+                t.ring->publish(*m);
+            },
+            nb::arg("msg"),
+            "Publishes `msg` without copying its payload. The message becomes shared: "
+            "mutating it afterwards raises ReadOnlyError (use copy()).")
+        .def("try_recv", [](PyTopic& t) { return try_recv(t); },
+             "The next message, or None if nothing is waiting. Never blocks.")
+        .def(
+            "recv",
+            [](PyTopic& t, nb::handle timeout) -> nb::object {
+                nb::object got = try_recv(t);
+                if (!got.is_none() || timeout.is_none()) return got;
+                const double seconds = timeout_seconds(timeout);
+                const auto deadline =
+                    std::chrono::steady_clock::now() +
+                    std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                        std::chrono::duration<double>(std::min(seconds, 1e9)));
+                for (;;) {
+                    const auto left = deadline - std::chrono::steady_clock::now();
+                    if (left.count() <= 0) return nb::none();
+                    // Wait in slices so Ctrl-C is honoured promptly.
+                    const auto slice = std::min<std::chrono::nanoseconds>(
+                        std::chrono::duration_cast<std::chrono::nanoseconds>(left), std::chrono::milliseconds(50));
+                    {
+                        nb::gil_scoped_release release;
+                        t.ring->wait(t.cursor, slice);
+                    }
+                    if (PyErr_CheckSignals() != 0) throw nb::python_error();
+                    got = try_recv(t);
+                    if (!got.is_none()) return got;
+                }
+            },
+            nb::arg("timeout") = nb::none(),
+            "The next message. Without timeout (None) it returns None at once when nothing is "
+            "waiting; with timeout= seconds it waits up to that long (without spinning).")
+        .def_prop_ro("name", [](const PyTopic& t) { return t.ring->name(); }, "Topic name.")
+        .def_prop_ro("capacity", [](const PyTopic& t) { return t.ring->capacity(); },
+                     "Ring slots: how far a subscriber may fall behind before losing messages.")
+        .def_prop_ro("message_type", [](const PyTopic& t) {
+                         return t.message_type.is_none() ? type_of_kind(t.ring->kind()) : t.message_type;
+                     },
+                     "The message class this topic carries (None if not known yet).")
+        .def_prop_ro("dropped", [](const PyTopic& t) { return t.dropped; },
+                     "Messages this subscriber lost because it fell more than capacity behind.")
+        .def_prop_ro("published", [](const PyTopic& t) { return t.ring->write_sequence(); },
+                     "Messages sent on this topic by anyone since it was created.")
+        .def_prop_ro("pending", [](const PyTopic& t) {
+                         const uint64_t ws = t.ring->write_sequence();
+                         return ws > t.cursor ? std::min<uint64_t>(ws - t.cursor, t.ring->capacity()) : 0;
+                     },
+                     "Messages waiting for this subscriber (at most capacity).")
+        .def("__repr__", [](const PyTopic& t) {
+            nb::object type = t.message_type.is_none() ? type_of_kind(t.ring->kind()) : t.message_type;
+            std::string tn = type.is_none() ? "untyped" : nb::cast<std::string>(type.attr("__name__"));
+            return "Topic(" + tn + ", name='" + t.ring->name() + "', capacity=" +
+                   std::to_string(t.ring->capacity()) + ", dropped=" + std::to_string(t.dropped) + ")";
+        });
+}
+
+}  // namespace horus::py

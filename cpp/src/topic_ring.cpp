@@ -1,0 +1,358 @@
+// topic_ring.cpp — the shared-memory ring of one topic (see topic_ring.hpp, topic_layout.hpp).
+#include "horus/topic_ring.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <thread>
+#include <unistd.h>
+#include <unordered_map>
+
+#include "horus/error.hpp"
+#include "horus/futex.hpp"
+#include "horus/pool.hpp"
+#include "horus/process_identity.hpp"
+#include "horus/shm_namespace.hpp"
+
+namespace horus {
+namespace tl = topic_layout;
+namespace {
+
+// One TopicRing per (process, topic name): Topic objects share it.
+struct Registry {
+    std::mutex mutex;
+    std::unordered_map<std::string, std::weak_ptr<TopicRing>> rings;
+    pid_t pid = 0;  // the process the entries belong to (a forked child starts over)
+};
+
+Registry& registry() {
+    static auto* r = new Registry();  // never destroyed: rings may die during static destruction
+    return *r;
+}
+
+std::string kind_str(uint32_t kind) {
+    return kind == 0 ? std::string("untyped") : std::string(kind_name(static_cast<MessageKind>(kind)));
+}
+
+void store_descriptor(tl::TopicSlot& slot, const TensorDescriptor& d) {
+    uint64_t words[tl::kDescriptorWords];
+    std::memcpy(words, &d, sizeof d);
+    for (std::size_t i = 0; i < tl::kDescriptorWords; ++i)
+        std::atomic_ref<uint64_t>(slot.words[i]).store(words[i], std::memory_order_relaxed);
+}
+
+TensorDescriptor load_descriptor(tl::TopicSlot& slot) {
+    uint64_t words[tl::kDescriptorWords];
+    for (std::size_t i = 0; i < tl::kDescriptorWords; ++i)
+        words[i] = std::atomic_ref<uint64_t>(slot.words[i]).load(std::memory_order_relaxed);
+    TensorDescriptor d;
+    std::memcpy(&d, words, sizeof d);
+    return d;
+}
+
+bool kind_valid(uint32_t k) { return k <= static_cast<uint32_t>(MessageKind::PointCloud); }
+
+}  // namespace
+
+void validate_topic_name(const std::string& name) {
+    bool ok = !name.empty() && name.size() <= tl::kMaxNameLength;
+    for (char c : name)
+        ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '.' || c == '-');
+    if (!ok)
+        throw InvalidArgument("topic name '" + name + "' is invalid: use 1-" +
+                              std::to_string(tl::kMaxNameLength) +
+                              " characters from A-Z a-z 0-9 _ . - (e.g. 'camera.rgb')");
+}
+
+void validate_capacity(int64_t capacity) {
+    if (capacity < 1 || capacity > tl::kMaxCapacity || (capacity & (capacity - 1)) != 0)
+        throw InvalidArgument("capacity = " + std::to_string(capacity) +
+                              " is invalid: it must be a power of two from 1 to " +
+                              std::to_string(tl::kMaxCapacity));
+}
+
+std::shared_ptr<TopicRing> TopicRing::open(const std::string& name, uint32_t kind,
+                                           std::optional<uint32_t> capacity) {
+    validate_topic_name(name);
+    if (capacity) validate_capacity(*capacity);
+    if (!kind_valid(kind)) throw InvalidArgument("invalid message kind " + std::to_string(kind));
+    Pool::instance();  // the pool outlives every topic of the namespace
+    Registry& reg = registry();
+    std::lock_guard<std::mutex> g(reg.mutex);
+    if (reg.pid != getpid()) {
+        reg.rings.clear();  // inherited from the parent: not ours
+        reg.pid = getpid();
+    }
+    if (auto ring = reg.rings[name].lock()) {
+        const uint32_t k = ring->kind();
+        if (kind != 0 && k != 0 && k != kind)
+            throw TypeMismatch("topic '" + name + "' carries " + kind_str(k) + " messages; cannot open it for " +
+                               kind_str(kind));
+        if (kind != 0 && k == 0) {
+            uint32_t expected = 0;
+            ring->header_->kind.compare_exchange_strong(expected, kind);
+            if (expected != 0 && expected != kind)
+                throw TypeMismatch("topic '" + name + "' carries " + kind_str(expected) +
+                                   " messages; cannot open it for " + kind_str(kind));
+        }
+        if (capacity && *capacity != ring->capacity_)
+            throw InvalidArgument("topic '" + name + "' already exists with capacity " +
+                                  std::to_string(ring->capacity_) + "; asked for " + std::to_string(*capacity));
+        return ring;
+    }
+    std::shared_ptr<TopicRing> ring(new TopicRing());
+    ring->name_ = name;
+    ring->attach(kind, capacity);
+    reg.rings[name] = ring;
+    return ring;
+}
+
+void TopicRing::lock() {
+    int r = pthread_mutex_lock(&header_->mutex);
+    if (r == EOWNERDEAD)
+        pthread_mutex_consistent(&header_->mutex);  // see publish(): a dead publisher's slot is not trusted
+    else if (r != 0)
+        throw ShmError("locking topic '" + name_ + "' failed: " + std::strerror(r));
+}
+
+void TopicRing::unlock() { pthread_mutex_unlock(&header_->mutex); }
+
+void TopicRing::attach(uint32_t kind, std::optional<uint32_t> capacity) {
+    const std::string shm = shm_name("topic." + name_);
+    const ProcessIdentity me = current_process();
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        const uint32_t cap = capacity.value_or(kDefaultCapacity);
+        ShmSegment seg = ShmSegment::create_exclusive(shm, tl::topic_bytes(cap));
+        auto* h = static_cast<tl::TopicHeader*>(seg.data());
+        if (seg.valid()) {
+            h->magic = tl::kTopicMagic;
+            h->version = tl::kTopicVersion;
+            h->header_size = sizeof(tl::TopicHeader);
+            h->kind.store(kind, std::memory_order_relaxed);
+            h->capacity = cap;
+            std::memcpy(h->name, name_.data(), name_.size());
+            pthread_mutexattr_t attr;
+            pthread_mutexattr_init(&attr);
+            pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+            pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+            pthread_mutex_init(&h->mutex, &attr);
+            pthread_mutexattr_destroy(&attr);
+            h->ready.store(1, std::memory_order_release);
+        } else {
+            seg = ShmSegment::open_existing(shm);
+            if (!seg.valid()) continue;
+            h = static_cast<tl::TopicHeader*>(seg.data());
+            if (seg.size() < sizeof(tl::TopicHeader))
+                throw ShmError("'/dev/shm" + shm + "' is too small to be a horus topic (" +
+                               std::to_string(seg.size()) + " bytes); run `horus clean --force`");
+            auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+            while (h->ready.load(std::memory_order_acquire) == 0 && std::chrono::steady_clock::now() < deadline)
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            if (h->ready.load(std::memory_order_acquire) == 0) {
+                ShmSegment::unlink(shm);  // its creator died before finishing it
+                continue;
+            }
+            const uint32_t c = h->capacity;
+            if (h->magic != tl::kTopicMagic || h->version != tl::kTopicVersion ||
+                h->header_size != sizeof(tl::TopicHeader) || c == 0 || c > tl::kMaxCapacity ||
+                (c & (c - 1)) != 0 || seg.size() != tl::topic_bytes(c) || !kind_valid(h->kind.load()))
+                throw ShmError("'/dev/shm" + shm + "' is not a valid horus topic of this version "
+                               "(bad magic, version, capacity or size); run `horus clean --force`");
+        }
+        shm_ = std::move(seg);
+        header_ = h;
+        capacity_ = h->capacity;
+        slots_ = reinterpret_cast<tl::TopicSlot*>(static_cast<std::byte*>(shm_.data()) + sizeof(tl::TopicHeader));
+        lock();
+        if (header_->destroyed.load(std::memory_order_acquire)) {
+            unlock();
+            header_ = nullptr;
+            shm_ = ShmSegment();
+            std::this_thread::sleep_for(std::chrono::microseconds(100));
+            continue;  // its last user is tearing it down: start over
+        }
+        uint32_t k = header_->kind.load();
+        if (kind != 0 && k == 0) header_->kind.store(k = kind);
+        if (kind != 0 && k != kind) {
+            unlock();
+            throw TypeMismatch("topic '" + name_ + "' carries " + kind_str(k) + " messages; cannot open it for " +
+                               kind_str(kind));
+        }
+        if (capacity && *capacity != capacity_) {
+            unlock();
+            throw InvalidArgument("topic '" + name_ + "' already exists with capacity " +
+                                  std::to_string(capacity_) + "; asked for " + std::to_string(*capacity));
+        }
+        uint32_t free_slot = tl::kMaxUsers;
+        for (uint32_t u = 0; u < tl::kMaxUsers; ++u) {
+            tl::TopicUser& user = header_->users[u];
+            if (user.state.load() == 1 && !is_alive(ProcessIdentity{user.pid, user.start_time}))
+                user.state.store(0);  // a user that died without closing the topic
+            if (user.state.load() == 0 && free_slot == tl::kMaxUsers) free_slot = u;
+        }
+        if (free_slot == tl::kMaxUsers) {
+            unlock();
+            throw ShmError("topic '" + name_ + "' already has " + std::to_string(tl::kMaxUsers) +
+                           " processes attached (the maximum)");
+        }
+        header_->users[free_slot].pid = me.pid;
+        header_->users[free_slot].start_time = me.start_time;
+        header_->users[free_slot].state.store(1, std::memory_order_release);
+        user_slot_ = free_slot;
+        unlock();
+        return;
+    }
+    throw ShmError("could not open topic '" + name_ + "' after 100 attempts");
+}
+
+TopicRing::~TopicRing() { leave(); }
+
+void TopicRing::leave() noexcept {
+    if (!header_ || registry().pid != getpid()) return;  // not ours (inherited through fork)
+    try {
+        lock();
+        header_->users[user_slot_].state.store(0, std::memory_order_release);
+        bool anyone = false;
+        for (auto& user : header_->users)
+            if (user.state.load() == 1) {
+                if (is_alive(ProcessIdentity{user.pid, user.start_time}))
+                    anyone = true;
+                else
+                    user.state.store(0);
+            }
+        if (!anyone) {
+            header_->destroyed.store(1, std::memory_order_release);
+            Pool& pool = Pool::instance();
+            for (uint32_t i = 0; i < capacity_; ++i) {
+                const uint64_t seq = slots_[i].seq.load(std::memory_order_acquire);
+                if (seq != 0 && seq % 2 == 0) pool.remove_ring_ref(load_descriptor(slots_[i]).block);
+            }
+            ShmSegment::unlink(shm_name("topic." + name_));
+        }
+        unlock();
+    } catch (...) {
+        // Leaving runs from destructors; the next user reaps our entry if this failed.
+    }
+}
+
+uint32_t TopicRing::kind() const { return header_->kind.load(std::memory_order_acquire); }
+
+uint64_t TopicRing::write_sequence() const { return header_->write_seq.load(std::memory_order_seq_cst); }
+
+void TopicRing::publish(Message& msg) {
+    const uint32_t mk = static_cast<uint32_t>(msg.kind());
+    uint32_t k = header_->kind.load(std::memory_order_acquire);
+    if (k == 0 && !header_->kind.compare_exchange_strong(k, mk)) {
+        // someone typed the topic meanwhile; k now holds that kind
+    } else if (k == 0) {
+        k = mk;
+    }
+    if (k != mk)
+        throw TypeMismatch("topic '" + name_ + "' carries " + kind_str(k) + " messages; cannot send a " +
+                           kind_str(mk));
+    Pool& pool = Pool::instance();
+    const TensorDescriptor& d = msg.descriptor();
+    if (!pool.add_ring_ref(d.block))
+        throw Error("cannot send on topic '" + name_ + "': the message is already held by " +
+                    std::to_string(block_word::kRingMax) +
+                    " topic slots (send a copy(), or use topics with smaller capacity)");
+    msg.mark_shared();
+
+    TensorDescriptor overwritten;
+    bool release_overwritten = false;
+    lock();
+    const uint64_t s = header_->write_seq.load(std::memory_order_relaxed);
+    tl::TopicSlot& slot = slots_[s & (capacity_ - 1)];
+    const uint64_t prev = slot.seq.load(std::memory_order_relaxed);
+    // An odd seq means a publisher died mid-write: its descriptor is not trusted
+    // (its ring reference leaks rather than being released twice).
+    if (prev != 0 && prev % 2 == 0) {
+        overwritten = load_descriptor(slot);
+        release_overwritten = true;
+    }
+    slot.seq.store(2 * s + 1, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_release);
+    store_descriptor(slot, d);
+    slot.seq.store(2 * s + 2, std::memory_order_release);
+    header_->write_seq.store(s + 1, std::memory_order_seq_cst);
+    unlock();
+
+    header_->futex_word.fetch_add(1, std::memory_order_seq_cst);
+    if (header_->waiters.load(std::memory_order_seq_cst) > 0) futex_wake_all(header_->futex_word);
+    if (release_overwritten) pool.remove_ring_ref(overwritten.block);
+}
+
+bool TopicRing::try_read(uint64_t& cursor, uint64_t& dropped, TensorDescriptor& desc, Block& block) {
+    Pool& pool = Pool::instance();
+    for (;;) {
+        const uint64_t ws = header_->write_seq.load(std::memory_order_seq_cst);
+        if (cursor >= ws) {
+            cursor = ws;
+            return false;
+        }
+        if (ws - cursor > capacity_) {
+            dropped += ws - cursor - capacity_;
+            cursor = ws - capacity_;
+        }
+        tl::TopicSlot& slot = slots_[cursor & (capacity_ - 1)];
+        const uint64_t expect = 2 * cursor + 2;
+        const uint64_t s1 = slot.seq.load(std::memory_order_acquire);
+        if (s1 != expect) {
+            if (s1 < expect) {  // cannot happen once write_seq passed it; be safe
+                std::this_thread::yield();
+                continue;
+            }
+            ++dropped;  // overwritten before we got to it
+            ++cursor;
+            continue;
+        }
+        TensorDescriptor d = load_descriptor(slot);
+        std::atomic_thread_fence(std::memory_order_acquire);
+        if (slot.seq.load(std::memory_order_relaxed) != s1) {
+            ++dropped;
+            ++cursor;
+            continue;
+        }
+        Block b;
+        try {
+            b = pool.acquire(d.block);
+        } catch (const StaleReference&) {
+            ++dropped;  // freed before we could take it: the message is gone
+            ++cursor;
+            continue;
+        } catch (const ShmError&) {
+            ++dropped;  // a corrupt reference (bad segment/block): never trusted
+            ++cursor;
+            continue;
+        }
+        if (slot.seq.load(std::memory_order_acquire) != s1) {
+            ++dropped;  // overwritten while we acquired: the block may be another message's
+            ++cursor;
+            continue;
+        }
+        desc = d;
+        block = std::move(b);
+        ++cursor;
+        return true;
+    }
+}
+
+void TopicRing::wait(uint64_t cursor, std::chrono::nanoseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        if (header_->write_seq.load(std::memory_order_seq_cst) > cursor) return;
+        const uint32_t w = header_->futex_word.load(std::memory_order_seq_cst);
+        header_->waiters.fetch_add(1, std::memory_order_seq_cst);
+        if (header_->write_seq.load(std::memory_order_seq_cst) > cursor) {
+            header_->waiters.fetch_sub(1, std::memory_order_seq_cst);
+            return;
+        }
+        const auto left = deadline - std::chrono::steady_clock::now();
+        if (left.count() > 0) futex_wait(header_->futex_word, w, left);
+        header_->waiters.fetch_sub(1, std::memory_order_seq_cst);
+        if (std::chrono::steady_clock::now() >= deadline) return;
+    }
+}
+
+}  // namespace horus
