@@ -91,6 +91,21 @@ double timeout_seconds(nb::handle timeout) {
 }  // namespace
 
 void bind_topic(nb::module_& m) {
+    m.def(
+        "block_ref",
+        [](nb::handle msg) {
+            Message* p = as_message(msg);
+            if (!p)
+                throw TypeMismatch("block_ref() expects an Image, DepthImage, PointCloud or Tensor; got " +
+                                   nb::cast<std::string>(nb::repr(msg)));
+            const BlockRef r = p->block().ref();
+            return nb::make_tuple(r.segment, r.index, r.generation, p->descriptor().offset);
+        },
+        nb::arg("msg").none(),
+        "Where a message's payload lives in the pool: (segment, block, generation, offset). "
+        "Unlike data_ptr() it is the same in every process, so equal values on both sides of "
+        "a topic show that no copy was made.");
+
     nb::class_<PyTopic>(m, "Topic",
                         "A named publish/subscribe channel in shared memory.\n\n"
                         "Topic(Image) uses the default name 'image' (the lowercase type name). One Topic\n"
@@ -121,7 +136,7 @@ void bind_topic(nb::module_& m) {
                 self->message_type = kind != 0 ? nb::borrow(message_type) : type_of_kind(self->ring->kind());
                 self->cursor = self->ring->write_sequence();
             },
-            nb::arg("message_type"), nb::arg("name") = nb::none(), nb::arg("capacity") = nb::none())
+            nb::arg("message_type").none(), nb::arg("name") = nb::none(), nb::arg("capacity") = nb::none())
         .def(
             "send",
             [](PyTopic& t, nb::handle msg) {
@@ -131,7 +146,7 @@ void bind_topic(nb::module_& m) {
                                        nb::cast<std::string>(nb::repr(msg)));
                 t.ring->publish(*m);
             },
-            nb::arg("msg"),
+            nb::arg("msg").none(),
             "Publishes `msg` without copying its payload. The message becomes shared: "
             "mutating it afterwards raises ReadOnlyError (use copy()).")
         .def("try_recv", [](PyTopic& t) { return try_recv(t); },
@@ -161,7 +176,7 @@ void bind_topic(nb::module_& m) {
                     if (!got.is_none()) return got;
                 }
             },
-            nb::arg("timeout") = nb::none(),
+            nb::arg("timeout").none() = nb::none(),
             "The next message. Without timeout (None) it returns None at once when nothing is "
             "waiting; with timeout= seconds it waits up to that long (without spinning).")
         .def_prop_ro("name", [](const PyTopic& t) { return t.ring->name(); }, "Topic name.")
