@@ -514,8 +514,10 @@ Block Pool::acquire(const BlockRef& ref) {
         // Our bit is set, so the block is live and its generation cannot change.
         if (bw::generation(seg->words[ref.index].load(std::memory_order_acquire)) !=
             (ref.generation & bw::kGenMax))
+            // Name the stale generation, like the other StaleReference message.
             throw StaleReference("block " + std::to_string(ref.segment) + "/" +
-                                 std::to_string(ref.index) + " was freed and reused");
+                                 std::to_string(ref.index) + " generation " +
+                                 std::to_string(ref.generation) + " was freed and reused");
         ++local;
     } else {
         const uint32_t slot = slot_;

@@ -7,9 +7,12 @@ namespace horus {
 
 bool is_c_contiguous(std::span<const uint64_t> shape, std::span<const int64_t> byte_strides,
                      std::size_t itemsize) {
+    // Empty: any strides will do. (Checked up front: inside the loop below a
+    // stride mismatch in a later dimension returned false before the zero was seen.)
+    for (uint64_t s : shape)
+        if (s == 0) return true;
     int64_t expected = static_cast<int64_t>(itemsize);
     for (std::size_t i = shape.size(); i-- > 0;) {
-        if (shape[i] == 0) return true;  // empty: any strides will do
         if (shape[i] != 1 && byte_strides[i] != expected) return false;
         expected *= static_cast<int64_t>(shape[i]);
     }

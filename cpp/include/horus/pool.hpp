@@ -122,7 +122,10 @@ class Pool {
 
     ShmSegment control_shm_;
     layout::PoolControl* control_ = nullptr;
-    uint32_t slot_ = 0;
+    // No slot until attach() picks one. (Was 0: reap_dead_locked() skips our own
+    // slot, so while attaching it skipped slot 0 and a crashed process in slot 0
+    // was never reclaimed by the next process to attach.)
+    uint32_t slot_ = layout::kMaxProcesses;
     uint64_t max_bytes_ = 0;
     std::atomic<bool> detached_{false};
     std::array<std::atomic<MappedSegment*>, layout::kMaxSegments> mapped_{};
