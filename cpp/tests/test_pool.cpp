@@ -255,9 +255,11 @@ TEST(Pool, GrowsBySegments) {
     const auto before = pool.stats();
     std::vector<Block> blocks;
     std::set<uint32_t> segments;
-    // 256-byte blocks: one segment holds at most 1024, so 1500 need two.
+    // 1280-byte blocks (a class no other test uses, so the test also holds when
+    // the whole binary runs in one process): a segment holds at most 1024, so
+    // 1500 need two.
     for (int i = 0; i < 1500; ++i) {
-        blocks.push_back(pool.allocate(200));
+        blocks.push_back(pool.allocate(1200));
         segments.insert(blocks.back().ref().segment);
     }
     EXPECT_GE(segments.size(), 2u);
@@ -271,7 +273,7 @@ TEST(Pool, GrowsBySegments) {
     EXPECT_EQ(mid.namespace_name, shm_namespace());
     EXPECT_EQ(mid.max_bytes, pool.max_bytes());
     // Different size classes live in different segments.
-    Block big = pool.allocate(1 << 20);
+    Block big = pool.allocate(900000);  // class 917504, also unused elsewhere
     EXPECT_EQ(segments.count(big.ref().segment), 0u);
     // Every segment is a shared-memory object of the namespace.
     EXPECT_GE(list_namespace_objects(shm_namespace()).size(), 1u + pool.stats().segments);
@@ -281,7 +283,7 @@ TEST(Pool, GrowsBySegments) {
     EXPECT_EQ(after.blocks_in_use, before.blocks_in_use);
     EXPECT_EQ(after.segments, mid.segments + 1) << "segments stay for reuse";
     // Reuse: allocating again does not grow the pool.
-    for (int i = 0; i < 1500; ++i) blocks.push_back(pool.allocate(256));
+    for (int i = 0; i < 1500; ++i) blocks.push_back(pool.allocate(1280));
     EXPECT_EQ(pool.stats().segments, after.segments);
 }
 
