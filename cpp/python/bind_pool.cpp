@@ -3,6 +3,7 @@
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
+#include "horus/namespace_cleaner.hpp"
 #include "horus/pool.hpp"
 #include "horus/shm_namespace.hpp"
 
@@ -58,6 +59,21 @@ void bind_pool(nb::module_& m) {
         validate_namespace(ns);
         return list_namespace_objects(ns);
     }, nb::arg("namespace"));
+    m.def("_list_namespaces", [] {
+        nb::list out;
+        for (const auto& info : list_namespaces()) {
+            nb::dict d;
+            d["namespace"] = info.name;
+            d["objects"] = info.objects;
+            d["bytes"] = info.bytes;
+            d["live_processes"] = info.live_processes;
+            out.append(d);
+        }
+        return out;
+    }, "Namespaces with objects in /dev/shm: name, objects, bytes, live_processes.");
+    m.def("_clean_namespace", [](const std::string& ns, bool force) { return clean_namespace(ns, force); },
+          nb::arg("namespace"), nb::arg("force") = false,
+          "Removes a namespace's shared memory if no live process uses it (or if force); returns what was removed.");
     m.def("_validate_namespace", [](const std::string& ns) { validate_namespace(ns); }, nb::arg("namespace"));
 }
 

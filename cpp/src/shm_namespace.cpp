@@ -36,8 +36,11 @@ std::string shm_name(std::string_view what) {
 }
 
 std::vector<std::string> list_namespace_objects(std::string_view ns) {
+    return list_objects_with_prefix(shm_file_prefix(ns));
+}
+
+std::vector<std::string> list_objects_with_prefix(std::string_view prefix) {
     std::vector<std::string> out;
-    const std::string prefix = shm_file_prefix(ns);
     if (DIR* dir = opendir("/dev/shm")) {
         while (dirent* e = readdir(dir)) {
             std::string_view name(e->d_name);

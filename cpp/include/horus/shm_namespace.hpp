@@ -24,6 +24,10 @@ std::string shm_file_prefix(std::string_view ns);
 /// Names (without the leading '/') of every object of namespace `ns` in /dev/shm.
 std::vector<std::string> list_namespace_objects(std::string_view ns);
 
+/// Names (without the leading '/') of every object in /dev/shm starting with `prefix`
+/// ("horus." lists every namespace).
+std::vector<std::string> list_objects_with_prefix(std::string_view prefix);
+
 /// Throws InvalidArgument unless `ns` is a valid namespace name.
 void validate_namespace(std::string_view ns);
 
