@@ -82,7 +82,8 @@ int wait_child(int pid) {
 
 int run_in_child(const std::function<int()>& body) { return wait_child(fork_child(body)); }
 
-HelperResult run_helper(const std::string& mode, const std::vector<std::string>& args) {
+HelperResult run_helper(const std::string& mode, const std::vector<std::string>& args,
+                        const std::vector<std::string>& env) {
     HelperResult res;
     int fds[2];
     if (::pipe(fds) != 0) {
@@ -98,8 +99,19 @@ HelperResult run_helper(const std::string& mode, const std::vector<std::string>&
     std::vector<char*> argv;
     for (auto& s : argv_s) argv.push_back(s.data());
     argv.push_back(nullptr);
+    std::vector<std::string> env_s = env;
+    for (char** e = environ; *e; ++e) {
+        const std::string entry = *e;
+        const std::string name = entry.substr(0, entry.find('='));
+        bool overridden = false;
+        for (const auto& o : env) overridden = overridden || o.substr(0, o.find('=')) == name;
+        if (!overridden) env_s.push_back(entry);
+    }
+    std::vector<char*> envp;
+    for (auto& s : env_s) envp.push_back(s.data());
+    envp.push_back(nullptr);
     pid_t pid = 0;
-    int rc = posix_spawn(&pid, "/proc/self/exe", &fa, nullptr, argv.data(), environ);
+    int rc = posix_spawn(&pid, "/proc/self/exe", &fa, nullptr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&fa);
     ::close(fds[1]);
     if (rc != 0) {
@@ -121,7 +133,8 @@ HelperResult run_helper(const std::string& mode, const std::vector<std::string>&
 
 // Helper modes (run in a fresh process that attaches to the inherited namespace):
 //   crash N BYTES : allocate N blocks of BYTES, print "allocated N", die by SIGKILL
-//   report        : print "<blocks_in_use> <reclaimed_processes>", detach, exit 0
+//   report        : print "<blocks_in_use> <reclaimed_processes> <max_bytes>", detach, exit 0
+// An exception (e.g. a bad HORUS_* variable) prints "error: <message>" and exits 4.
 int helper_main(int argc, char** argv) {
     if (argc < 1) return 2;
     const std::string mode = argv[0];
@@ -139,14 +152,16 @@ int helper_main(int argc, char** argv) {
         }
         if (mode == "report") {
             auto st = pool.stats();
-            std::printf("%llu %llu\n", static_cast<unsigned long long>(st.blocks_in_use),
-                        static_cast<unsigned long long>(st.reclaimed_processes));
+            std::printf("%llu %llu %llu\n", static_cast<unsigned long long>(st.blocks_in_use),
+                        static_cast<unsigned long long>(st.reclaimed_processes),
+                        static_cast<unsigned long long>(st.max_bytes));
             std::fflush(stdout);
             pool.detach();
             return 0;
         }
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "helper %s: %s\n", mode.c_str(), e.what());
+        std::printf("error: %s\n", e.what());
+        std::fflush(stdout);
         return 4;
     }
     return 2;

@@ -16,6 +16,7 @@
 #include "horus/error.hpp"
 #include "horus/image.hpp"
 #include "horus/pool.hpp"
+#include "horus/process_identity.hpp"
 #include "horus/shm_namespace.hpp"
 #include "test_util.hpp"
 
@@ -83,7 +84,6 @@ TEST(MultiProcess, ChildAcquiresBlockSentOverPipe) {
 }
 
 TEST(MultiProcess, ParentAcquiresBlockOfChild) {
-    auto& pool = Pool::instance();
     const uint64_t base = in_use();
     Pipe to_child, to_parent;
     const int pid = fork_child([&] {
@@ -220,6 +220,53 @@ TEST(MultiProcess, ManyChildrenShareOneBlock) {
     EXPECT_EQ(pool.stats().processes, 1u);
     b.reset();
     EXPECT_EQ(in_use(), base);
+}
+
+TEST(MultiProcess, EnvironmentSettingsAreValidated) {
+    // Each setting is read once per process, so each case is a fresh helper.
+    HelperResult r = run_helper("report", {}, {"HORUS_POOL_MAX_BYTES=512K"});
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find(" 524288\n"), std::string::npos) << r.output;
+    for (const char* bad : {"12Q", "0", "-5", "1G2", "abc", "2000000T"}) {
+        r = run_helper("report", {}, {std::string("HORUS_POOL_MAX_BYTES=") + bad});
+        EXPECT_EQ(r.status, 4) << bad;
+        EXPECT_NE(r.output.find(std::string("HORUS_POOL_MAX_BYTES='") + bad + "'"), std::string::npos)
+            << r.output;
+    }
+    for (const char* bad : {"has/slash", "has space", "dots.dots",
+                            "x123456789012345678901234567890123456789012345678"}) {
+        r = run_helper("report", {}, {std::string("HORUS_NAMESPACE=") + bad});
+        EXPECT_EQ(r.status, 4) << bad;
+        EXPECT_NE(r.output.find(std::string("HORUS_NAMESPACE='") + bad + "'"), std::string::npos)
+            << r.output;
+        EXPECT_NE(r.output.find("1-48"), std::string::npos) << r.output;
+    }
+}
+
+TEST(MultiProcess, ProcessIdentity) {
+    const ProcessIdentity me = current_process();
+    EXPECT_EQ(me.pid, ::getpid());
+    EXPECT_GT(me.start_time, 0u);
+    EXPECT_TRUE(is_alive(me));
+    EXPECT_FALSE(is_alive(ProcessIdentity{me.pid, me.start_time + 1})) << "pid reused by another process";
+    EXPECT_FALSE(is_alive(ProcessIdentity{0, 1}));
+    EXPECT_FALSE(is_alive(ProcessIdentity{-1, 1}));
+    const int pid = fork_child([] { return 0; });
+    wait_dead_not_reaped(pid);
+    EXPECT_EQ(process_start_time(pid), 0u) << "a zombie is dead";
+    EXPECT_EQ(wait_child(pid), 0);
+    EXPECT_EQ(process_start_time(pid), 0u);
+}
+
+TEST(MultiProcess, NamespaceNames) {
+    validate_namespace("abc_DEF-123");
+    validate_namespace(std::string(48, 'n'));
+    EXPECT_THROW(validate_namespace(""), InvalidArgument);
+    EXPECT_THROW(validate_namespace(std::string(49, 'n')), InvalidArgument);
+    EXPECT_EQ(shm_file_prefix("ns1"), "horus.ns1.");
+    EXPECT_EQ(shm_name("pool"), "/horus." + shm_namespace() + ".pool");
+    EXPECT_EQ(shm_namespace().rfind("gt_", 0), 0u) << "test_main sets a per-process namespace";
+    EXPECT_TRUE(list_namespace_objects("no_such_namespace_here").empty());
 }
 
 }  // namespace

@@ -27,8 +27,10 @@ struct HelperResult {
 
 /// Runs this test binary as a brand-new process (posix_spawn, so no fork
 /// handlers run and the helper attaches to the pool on its own) in helper mode
-/// `mode` with `args`; it inherits HORUS_NAMESPACE. Waits for it.
-HelperResult run_helper(const std::string& mode, const std::vector<std::string>& args = {});
+/// `mode` with `args`; it inherits the environment (so HORUS_NAMESPACE) with
+/// `env` ("NAME=value" entries) put on top. Waits for it.
+HelperResult run_helper(const std::string& mode, const std::vector<std::string>& args = {},
+                        const std::vector<std::string>& env = {});
 
 /// Helper-mode entry point, called by test_main for "--horus-helper MODE ARGS...".
 int helper_main(int argc, char** argv);

@@ -1,0 +1,237 @@
+// test_topic.cpp — Topic<T> / TopicRing: delivery, sharing, loss counting, types,
+// blocking receive, cleanup, cross-process delivery and a multi-threaded stress run.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+#include "horus/error.hpp"
+#include "horus/horus.hpp"
+#include "horus/shm_namespace.hpp"
+#include "test_util.hpp"
+
+using namespace std::chrono_literals;
+using horus::Encoding;
+using horus::Image;
+using horus::Topic;
+
+namespace {
+
+Image make_image(uint8_t value, uint64_t stamp, long w = 32, long h = 16) {
+    Image img(h, w, Encoding::Rgb8);
+    std::memset(img.mutable_data(), value, img.nbytes());
+    img.set_timestamp_ns(stamp);
+    img.set_frame_id("cam");
+    return img;
+}
+
+uint64_t blocks_in_use() { return horus::Pool::instance().stats().blocks_in_use; }
+
+bool topic_file_exists(const std::string& name) {
+    for (const auto& obj : horus::list_namespace_objects(horus::shm_namespace()))
+        if (obj == horus::shm_file_prefix(horus::shm_namespace()) + "topic." + name) return true;
+    return false;
+}
+
+}  // namespace
+
+TEST(Topic, DefaultNamesAreTheLowercaseTypeNames) {
+    EXPECT_EQ(Topic<Image>().name(), "image");
+    EXPECT_EQ(Topic<horus::DepthImage>().name(), "depthimage");
+    EXPECT_EQ(Topic<horus::PointCloud>().name(), "pointcloud");
+    EXPECT_EQ(Topic<horus::Tensor>().name(), "tensor");
+}
+
+TEST(Topic, DeliversTheSameBlockToEverySubscriberIncludingItself) {
+    Topic<Image> pub("t.same"), sub("t.same");
+    Image img = make_image(7, 42);
+    pub.send(img);
+    EXPECT_TRUE(img.is_shared());
+    EXPECT_THROW(img.set_pixel(0, 0, std::vector<double>{1, 2, 3}), horus::ReadOnlyError);
+    auto a = sub.try_recv();
+    auto b = pub.try_recv();
+    ASSERT_TRUE(a && b);
+    EXPECT_EQ(a->data(), img.data());  // same process: the very same bytes
+    EXPECT_EQ(b->data(), img.data());
+    EXPECT_EQ(a->block().ref(), img.block().ref());
+    EXPECT_TRUE(a->is_shared());
+    EXPECT_EQ(a->timestamp_ns(), 42u);
+    EXPECT_EQ(a->frame_id(), "cam");
+    EXPECT_FALSE(sub.try_recv());
+    Image priv = a->copy();
+    EXPECT_FALSE(priv.is_shared());
+    EXPECT_NE(priv.data(), img.data());
+}
+
+TEST(Topic, ReceivesOnlyWhatWasSentAfterItWasCreated) {
+    Topic<Image> pub("t.late");
+    Image first = make_image(1, 1);
+    pub.send(first);
+    Topic<Image> late("t.late");
+    EXPECT_FALSE(late.try_recv());
+    Image second = make_image(2, 2);
+    pub.send(second);
+    auto got = late.try_recv();
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->timestamp_ns(), 2u);
+}
+
+TEST(Topic, SlowSubscriberLosesTheOldestAndCountsThem) {
+    Topic<Image> pub("t.loss", 4), sub("t.loss");
+    for (uint64_t i = 0; i < 10; ++i) {
+        Image img = make_image(static_cast<uint8_t>(i), i);
+        pub.send(img);
+    }
+    std::vector<uint64_t> got;
+    while (auto m = sub.try_recv()) got.push_back(m->timestamp_ns());
+    EXPECT_EQ(got, (std::vector<uint64_t>{6, 7, 8, 9}));
+    EXPECT_EQ(sub.dropped(), 6u);
+    EXPECT_EQ(got.size() + sub.dropped(), pub.published());
+}
+
+TEST(Topic, RefusesAnotherTypeOnTheSameName) {
+    Topic<Image> images("t.typed");
+    EXPECT_THROW(Topic<horus::PointCloud>("t.typed"), horus::TypeMismatch);
+    try {
+        Topic<horus::PointCloud> clouds("t.typed");
+    } catch (const horus::TypeMismatch& e) {
+        EXPECT_NE(std::string(e.what()).find("Image"), std::string::npos);
+        EXPECT_NE(std::string(e.what()).find("PointCloud"), std::string::npos);
+    }
+}
+
+TEST(Topic, ValidatesNamesAndCapacity) {
+    EXPECT_THROW(Topic<Image>(""), horus::InvalidArgument);
+    EXPECT_THROW(Topic<Image>("a/b"), horus::InvalidArgument);
+    EXPECT_THROW(Topic<Image>(std::string(101, 'a')), horus::InvalidArgument);
+    EXPECT_THROW(Topic<Image>("t.cap", 3), horus::InvalidArgument);
+    EXPECT_THROW(Topic<Image>("t.cap", 0), horus::InvalidArgument);
+    EXPECT_THROW(Topic<Image>("t.cap", 1u << 17), horus::InvalidArgument);
+    Topic<Image> ok("t.cap", 8);
+    EXPECT_THROW(Topic<Image>("t.cap", 16), horus::InvalidArgument);  // exists with 8
+    EXPECT_EQ(Topic<Image>("t.cap").capacity(), 8u);
+}
+
+TEST(Topic, RecvTimesOutWithoutAMessage) {
+    Topic<Image> sub("t.timeout");
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_FALSE(sub.recv(100ms));
+    const auto waited = std::chrono::steady_clock::now() - t0;
+    EXPECT_GE(waited, 95ms);
+    EXPECT_LT(waited, 2s);
+}
+
+TEST(Topic, BlockingRecvWakesWhenAnotherThreadSends) {
+    Topic<Image> sub("t.wake");
+    std::chrono::steady_clock::time_point sent_at;
+    std::thread sender([&] {
+        std::this_thread::sleep_for(50ms);
+        Topic<Image> pub("t.wake");
+        Image img = make_image(3, 3);
+        sent_at = std::chrono::steady_clock::now();
+        pub.send(img);
+    });
+    auto got = sub.recv(5s);
+    const auto woke = std::chrono::steady_clock::now();
+    sender.join();
+    ASSERT_TRUE(got);
+    EXPECT_LT(woke - sent_at, 500ms);
+}
+
+TEST(Topic, LastUserReleasesRingReferencesAndUnlinks) {
+    const uint64_t base = blocks_in_use();
+    {
+        Topic<Image> pub("t.cleanup", 8);
+        for (int i = 0; i < 5; ++i) {
+            Image img = make_image(static_cast<uint8_t>(i), static_cast<uint64_t>(i));
+            pub.send(img);
+        }
+        EXPECT_EQ(blocks_in_use(), base + 5);  // the ring holds them
+        EXPECT_TRUE(topic_file_exists("t.cleanup"));
+    }
+    EXPECT_EQ(blocks_in_use(), base);
+    EXPECT_FALSE(topic_file_exists("t.cleanup"));
+}
+
+TEST(Topic, DeliversAcrossProcesses) {
+    Topic<Image> sub("t.xproc", 64);
+    const int pid = horus_test::fork_child([] {
+        Topic<Image> pub("t.xproc");
+        for (uint64_t i = 0; i < 20; ++i) {
+            Image img = make_image(static_cast<uint8_t>(i * 3), i, 640, 480);
+            pub.send(img);
+        }
+        return 0;
+    });
+    std::vector<uint64_t> got;
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (got.size() < 20 && std::chrono::steady_clock::now() < deadline) {
+        auto m = sub.recv(100ms);
+        if (!m) continue;
+        ASSERT_EQ(m->width(), 640u);
+        const auto bytes = m->bytes();
+        ASSERT_EQ(static_cast<uint8_t>(bytes[0]), static_cast<uint8_t>(m->timestamp_ns() * 3));
+        ASSERT_EQ(static_cast<uint8_t>(bytes[bytes.size() - 1]), static_cast<uint8_t>(m->timestamp_ns() * 3));
+        got.push_back(m->timestamp_ns());
+    }
+    EXPECT_EQ(horus_test::wait_child(pid), 0);
+    ASSERT_EQ(got.size(), 20u);
+    for (uint64_t i = 0; i < 20; ++i) EXPECT_EQ(got[i], i);
+}
+
+// Several publisher and subscriber threads on one topic (run under TSan by `make tsan`):
+// every subscriber sees each publisher's messages in order, intact, and
+// delivered + dropped == sent.
+TEST(TopicStress, ManyPublishersAndSubscribersKeepOrderAndCountLoss) {
+    constexpr int kPublishers = 3, kSubscribers = 3, kPerPublisher = 1500;
+    std::vector<std::unique_ptr<Topic<horus::Tensor>>> subs;
+    for (int s = 0; s < kSubscribers; ++s)
+        subs.push_back(std::make_unique<Topic<horus::Tensor>>("t.stress", 16));
+    std::atomic<int> publishers_done{0};
+    std::vector<std::thread> threads;
+    for (int p = 0; p < kPublishers; ++p)
+        threads.emplace_back([&, p] {
+            Topic<horus::Tensor> pub("t.stress");
+            const uint64_t shape[1] = {64};
+            for (uint64_t i = 0; i < kPerPublisher; ++i) {
+                horus::Tensor t(shape, horus::DType::UInt64);
+                auto* v = reinterpret_cast<uint64_t*>(t.mutable_data());
+                for (int k = 0; k < 64; ++k) v[k] = (uint64_t(p) << 32) | i;
+                t.set_timestamp_ns((uint64_t(p) << 32) | i);
+                pub.send(t);
+            }
+            publishers_done.fetch_add(1);
+        });
+    std::vector<uint64_t> delivered(kSubscribers, 0);
+    std::atomic<int> failures{0};
+    for (int s = 0; s < kSubscribers; ++s)
+        threads.emplace_back([&, s] {
+            std::vector<int64_t> last(kPublishers, -1);
+            Topic<horus::Tensor>& sub = *subs[s];
+            for (;;) {
+                const bool done = publishers_done.load() == kPublishers;
+                auto m = sub.recv(5ms);
+                if (!m) {
+                    if (done) break;
+                    continue;
+                }
+                const uint64_t stamp = m->timestamp_ns();
+                const int p = static_cast<int>(stamp >> 32);
+                const auto i = static_cast<int64_t>(stamp & 0xffffffffu);
+                const auto* v = reinterpret_cast<const uint64_t*>(m->data());
+                for (int k = 0; k < 64; ++k)
+                    if (v[k] != stamp) failures.fetch_add(1);
+                if (p >= kPublishers || i <= last[p]) failures.fetch_add(1);
+                last[p] = i;
+                ++delivered[s];
+            }
+        });
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(failures.load(), 0);
+    for (int s = 0; s < kSubscribers; ++s)
+        EXPECT_EQ(delivered[s] + subs[s]->dropped(), uint64_t{kPublishers} * kPerPublisher) << "subscriber " << s;
+}
