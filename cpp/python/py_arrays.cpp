@@ -2,6 +2,9 @@
 #include "py_arrays.hpp"
 
 #include <nanobind/ndarray.h>
+// The std::string caster for the nb::cast<std::string> calls below (without it
+// nanobind treats std::string as an unbound class).
+#include <nanobind/stl/string.h>
 
 #include <cstring>
 
@@ -41,6 +44,13 @@ const char* typestr(DType d) {
     return "|u1";
 }
 
+/// str(obj) as a std::string. Takes a handle on purpose: nb::str(obj.attr("x"))
+/// would convert the attribute accessor with cast<nb::str>, which is an
+/// isinstance check, not str(): it threw std::bad_cast for np.dtype and
+/// torch.device (so DepthImage.from_torch(torch.randn(480, 640)) and every
+/// error message naming an array's dtype came out as "RuntimeError: std::bad_cast").
+std::string str_of(nb::handle obj) { return nb::cast<std::string>(nb::str(obj)); }
+
 std::string py_type_name(nb::handle obj) {
     return nb::cast<std::string>(nb::str(nb::handle((PyObject*)Py_TYPE(obj.ptr())).attr("__qualname__")));
 }
@@ -71,7 +81,7 @@ ArrayInput array_input(nb::handle obj, const char* function) {
         PyErr_Clear();
         std::string what = py_type_name(obj);
         if (nb::hasattr(obj, "dtype"))
-            what += " with dtype " + nb::cast<std::string>(nb::str(obj.attr("dtype")));
+            what += " with dtype " + str_of(obj.attr("dtype"));
         throw TypeMismatch(std::string(function) + "() cannot read a " + what +
                            "; it accepts CPU arrays (NumPy, PyTorch, anything with "
                            "__dlpack__ or the buffer protocol) of dtype " + dtype_names());
@@ -105,7 +115,7 @@ ArrayInput array_input(nb::handle obj, const char* function) {
 ArrayInput torch_input(nb::handle obj, const char* function) {
     if (!nb::hasattr(obj, "detach") || !nb::hasattr(obj, "device"))
         throw TypeMismatch(std::string(function) + "() expects a torch.Tensor, got " + py_type_name(obj));
-    std::string device = nb::cast<std::string>(nb::str(obj.attr("device")));
+    std::string device = str_of(obj.attr("device"));
     if (device != "cpu")
         throw TypeMismatch(std::string(function) + "() got a tensor on device '" + device +
                            "'; horus messages live in CPU shared memory: call .cpu() first");

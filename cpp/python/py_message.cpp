@@ -64,11 +64,20 @@ nb::object framework_view(nb::handle self, const Message& msg, Framework framewo
                                        .c_str());
         }
     }
+    // JAX without x64 (its default) silently converts 64-bit arrays to 32 bits,
+    // i.e. copies and loses precision: to_jax() would then be neither zero-copy
+    // nor lossless. Say so instead of returning a different array.
+    if (framework == Framework::Jax && dtype_size(msg.dtype()) == 8 &&
+        !nb::cast<bool>(nb::module_::import_("jax").attr("config").attr("jax_enable_x64")))
+        throw TypeMismatch("to_jax(): this message is " + std::string(dtype_name(msg.dtype())) +
+                           " but JAX runs without 64-bit types (jax_enable_x64 is off), so it would "
+                           "copy and convert it to 32 bits; enable them with "
+                           "jax.config.update('jax_enable_x64', True) or JAX_ENABLE_X64=1, "
+                           "or use jax.numpy.asarray(msg.to_numpy()) for a converted copy");
     return export_view(self, msg, framework);
 }
 
-nb::object dlpack(nb::handle self, const Message& msg, nb::kwargs kwargs,
-                  const std::function<nb::object()>& make_copy) {
+nb::object dlpack(nb::handle self, const Message& msg, nb::kwargs kwargs, const CopyMaker& make_copy) {
     bool want_copy = false;
     if (kwargs.contains("copy")) {
         nb::object c = kwargs["copy"];
@@ -81,8 +90,8 @@ nb::object dlpack(nb::handle self, const Message& msg, nb::kwargs kwargs,
     nb::object view;
     if (want_copy) {
         // A private copy in a new block: the capsule then owns that copy.
-        nb::object copy_of_self = make_copy();
-        view = export_view(copy_of_self, nb::cast<const Message&>(copy_of_self), Framework::ArrayApi);
+        auto [copy_of_self, copy_msg] = make_copy();
+        view = export_view(copy_of_self, *copy_msg, Framework::ArrayApi);
     } else {
         view = export_view(self, msg, Framework::ArrayApi);
     }

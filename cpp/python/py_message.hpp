@@ -13,6 +13,7 @@
 #include <functional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "horus/error.hpp"
@@ -46,9 +47,13 @@ class BufferView {
 /// The framework views of a message; `import_name` is the module a framework needs.
 nb::object framework_view(nb::handle self, const Message& msg, Framework framework);
 
+/// A private copy of a message as a Python object plus the C++ message inside it.
+/// (Message itself is not a bound class, so nb::cast<const Message&> on the
+/// Python object would throw std::bad_cast; the typed caller supplies both.)
+using CopyMaker = std::function<std::pair<nb::object, const Message*>()>;
+
 /// __dlpack__(*, stream=None, max_version=None, dl_device=None, copy=None).
-nb::object dlpack(nb::handle self, const Message& msg, nb::kwargs kwargs,
-                  const std::function<nb::object()>& make_copy);
+nb::object dlpack(nb::handle self, const Message& msg, nb::kwargs kwargs, const CopyMaker& make_copy);
 
 std::string repr_metadata(const Message& msg);
 
@@ -63,13 +68,19 @@ void bind_message_common(nb::class_<T>& cls) {
         .def("set_frame_id", [](T& m, const std::string& id) { m.set_frame_id(id); }, nb::arg("frame_id"),
              "Sets the frame identifier (at most 63 bytes).")
         .def("set_timestamp_ns",
-             [](T& m, int64_t t) {
-                 if (t < 0)
-                     throw InvalidArgument("timestamp_ns = " + std::to_string(t) +
-                                           " is negative; expected 0..2^63-1 nanoseconds");
-                 m.set_timestamp_ns(static_cast<uint64_t>(t));
+             [](T& m, nb::int_ t) {
+                 // Takes any Python int so that values outside 0..2^64-1 get a
+                 // ValueError naming them (an int64_t parameter gave nanobind's
+                 // generic "incompatible function arguments" TypeError for 2**64).
+                 const unsigned long long v = PyLong_AsUnsignedLongLong(t.ptr());
+                 if (v == static_cast<unsigned long long>(-1) && PyErr_Occurred()) {
+                     PyErr_Clear();
+                     throw InvalidArgument("timestamp_ns = " + nb::cast<std::string>(nb::repr(t)) +
+                                           " is out of range; expected 0..2^64-1 nanoseconds");
+                 }
+                 m.set_timestamp_ns(static_cast<uint64_t>(v));
              },
-             nb::arg("timestamp_ns"), "Sets the timestamp in nanoseconds (>= 0).")
+             nb::arg("timestamp_ns"), "Sets the timestamp in nanoseconds (0..2^64-1).")
         .def("is_cpu", &T::is_cpu, "True: payloads live in CPU shared memory.")
         .def_prop_ro("is_shared", &T::is_shared,
                      "True once the message was sent or if it was received: it is then read-only.")
@@ -93,7 +104,10 @@ void bind_message_common(nb::class_<T>& cls) {
         .def("__dlpack__",
              [](nb::handle self, nb::kwargs kwargs) {
                  const T& m = nb::cast<const T&>(self);
-                 return dlpack(self, m, kwargs, [&] { return nb::cast(m.copy()); });
+                 return dlpack(self, m, kwargs, [&] {
+                     nb::object o = nb::cast(m.copy());
+                     return std::pair<nb::object, const Message*>(o, &nb::cast<const T&>(o));
+                 });
              },
              "DLPack export (keyword-only: stream, max_version, dl_device, copy). "
              "Returns a versioned capsule when max_version >= (1, 0), else a legacy one.")
