@@ -380,6 +380,8 @@ MappedSegment* Pool::map_segment(uint32_t index) {
     seg->local_counts = std::make_unique<uint32_t[]>(count);
     seg->shm = std::move(shm);
     mapped_[index].store(seg, std::memory_order_release);  // never unmapped while we live
+    if (mapped_limit_.load(std::memory_order_relaxed) <= index)
+        mapped_limit_.store(index + 1, std::memory_order_release);  // only under map_mutex_
     return seg;
 }
 
@@ -535,8 +537,9 @@ Block Pool::acquire(const BlockRef& ref) {
 
 Block Pool::find(const void* ptr, std::size_t len, std::size_t* offset) {
     auto* p = static_cast<const std::byte*>(ptr);
-    for (auto& m : mapped_) {
-        MappedSegment* seg = m.load(std::memory_order_acquire);
+    const uint32_t limit = mapped_limit_.load(std::memory_order_acquire);
+    for (uint32_t s = 0; s < limit; ++s) {
+        MappedSegment* seg = mapped_[s].load(std::memory_order_acquire);
         if (!seg) continue;
         const std::byte* begin = seg->payload;
         const std::byte* end = begin + uint64_t{seg->block_count} * seg->block_size;

@@ -129,6 +129,7 @@ class Pool {
     uint64_t max_bytes_ = 0;
     std::atomic<bool> detached_{false};
     std::array<std::atomic<MappedSegment*>, layout::kMaxSegments> mapped_{};
+    std::atomic<uint32_t> mapped_limit_{0};  // 1 + highest mapped index (find() scans only these)
     std::mutex map_mutex_;    // mapping new segments
     std::mutex local_mutex_;  // process-local handle counts
 };
