@@ -4,13 +4,17 @@
 * C++: build/bench/cpp/bench/bench_pool (Google Benchmark, --benchmark_format=json;
   build it with `make bench-build`)
 * Python: bench/bench_memory_types.py
+* Topics (issue 4): build/bench/cpp/bench/bench_topic_latency and
+  bench/bench_topic_python.py, via bench/topics_report.py
 
-Writes bench/results/<YYYY-MM-DD>-<hostname>-memory-types.md and .json (the
-machine, the date, every number) and prints the tables.
+Writes bench/results/<YYYY-MM-DD>-<hostname>-memory-types.md and .json and
+bench/results/<YYYY-MM-DD>-<hostname>-topics.md and .json (the machine, the
+date, every number) and prints the tables.
 
     python bench/run_all.py            # full run, recorded in bench/results/
     python bench/run_all.py --quick    # a few seconds; written to a temp dir
-    python bench/run_all.py --quick --out /tmp/x   # -> /tmp/x.md and /tmp/x.json
+    python bench/run_all.py --quick --out /tmp/x   # -> /tmp/x.md/.json, /tmp/x-topics.md/.json
+    python bench/run_all.py --only topics          # just one section
 """
 from __future__ import annotations
 
@@ -32,6 +36,7 @@ POOL_GOAL_NS = 100.0
 
 sys.path.insert(0, str(HERE))
 import bench_memory_types  # noqa: E402
+import topics_report  # noqa: E402
 
 
 def machine() -> dict:
@@ -127,6 +132,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="Run the horus benchmarks and record the results.")
     ap.add_argument("--quick", action="store_true", help="a few seconds; not recorded unless --out")
     ap.add_argument("--out", metavar="STEM", help="write STEM.md and STEM.json (default: bench/results/...)")
+    ap.add_argument("--only", choices=("all", "memory-types", "topics"), default="all",
+                    help="run one section only (default: all)")
     args = ap.parse_args(argv)
 
     info = machine()
@@ -140,6 +147,34 @@ def main(argv=None) -> int:
         stem = stem.with_suffix("")
     stem.parent.mkdir(parents=True, exist_ok=True)
 
+    if args.only != "topics":
+        run_memory_types(args, info, stem)
+    if args.only != "memory-types":
+        run_topics(args, info, stem)
+    return 0
+
+
+def header(title: str, info: dict, quick: bool) -> list[str]:
+    return [f"# {title}{' (quick)' if quick else ''}", "",
+            f"- date: {info['date']}", f"- host: {info['hostname']} (git {info['git']})",
+            f"- CPU: {info['cpu']}, {info['cores']} logical cores; kernel {info['kernel']}",
+            f"- Python {info['python']}, numpy {info['numpy']}, torch {info['torch']}, jax {info['jax']}, "
+            f"horus {info['horus']}"]
+
+
+def run_topics(args, info: dict, stem: Path) -> None:
+    if args.out:
+        tstem = stem.with_name(stem.name + "-topics")
+    elif args.quick:
+        tstem = stem.with_name("topics-quick")
+    else:
+        tstem = HERE / "results" / f"{datetime.date.today().isoformat()}-{info['hostname']}-topics"
+    text = topics_report.run_and_write(tstem, args.quick, header("horus topic benchmarks", info, args.quick), info)
+    print(text)
+    print(f"\nwrote {tstem.with_suffix('.md')} and {tstem.with_suffix('.json')}")
+
+
+def run_memory_types(args, info: dict, stem: Path) -> None:
     cpp = run_cpp(args.quick)
     cases = bench_memory_types.run(args.quick)
 
@@ -171,7 +206,6 @@ def main(argv=None) -> int:
     }, indent=2))
     print(text)
     print(f"\nwrote {stem.with_suffix('.md')} and {stem.with_suffix('.json')}")
-    return 0
 
 
 if __name__ == "__main__":
