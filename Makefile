@@ -52,7 +52,7 @@ install: bootstrap
 # ---------------------------------------------------------------- tests
 define RUN_CPP_TESTS
 	$(CMAKE) -S . -B build/cpp $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	    -DHORUS_BUILD_TESTS=ON -DHORUS_BUILD_PYTHON=OFF -DHORUS_BUILD_BENCH=OFF && \
+	    -DHORUS_BUILD_TESTS=ON -DHORUS_BUILD_PYTHON=OFF -DHORUS_BUILD_BENCH=OFF -DHORUS_BUILD_EXAMPLES=ON && \
 	mkdir -p build && flock build/.cpp.lock $(CMAKE) --build build/cpp -j $(JOBS) && \
 	$(CTEST) --test-dir build/cpp --output-on-failure -j $(JOBS)
 endef

@@ -154,9 +154,10 @@ void bind_topic(nb::module_& m) {
         .def(
             "recv",
             [](PyTopic& t, nb::handle timeout) -> nb::object {
+                // Validate first: a bad timeout is an error even when a message is waiting.
+                const double seconds = timeout.is_none() ? 0.0 : timeout_seconds(timeout);
                 nb::object got = try_recv(t);
                 if (!got.is_none() || timeout.is_none()) return got;
-                const double seconds = timeout_seconds(timeout);
                 const auto deadline =
                     std::chrono::steady_clock::now() +
                     std::chrono::duration_cast<std::chrono::steady_clock::duration>(

@@ -33,6 +33,10 @@ class NodeError(HorusError):
         self.phase = phase
 
 
+class _Terminated(BaseException):
+    """Raised by run()'s SIGTERM handler while nodes tick (like KeyboardInterrupt for SIGINT)."""
+
+
 def _check(nodes: tuple, duration: Optional[float]) -> list[Node]:
     if not nodes:
         raise ValueError("run() needs at least one Node")
@@ -58,8 +62,16 @@ def run(*nodes: Node, duration: Optional[float] = None) -> None:
     stop = threading.Event()
     previous_term = None
     in_main = threading.current_thread() is threading.main_thread()
+    ticking = [False]
+
+    def on_sigterm(signum, frame):
+        stop.set()
+        if ticking[0]:  # interrupt a tick that waits (e.g. in recv(timeout=...)), as Ctrl-C does
+            ticking[0] = False
+            raise _Terminated()
+
     if in_main:
-        previous_term = signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+        previous_term = signal.signal(signal.SIGTERM, on_sigterm)
 
     failure: Optional[NodeError] = None
     started: list[Node] = []
@@ -74,11 +86,15 @@ def run(*nodes: Node, duration: Optional[float] = None) -> None:
                     break
             started.append(node)
         if failure is None:
-            _loop(ordered, duration, stop)
+            ticking[0] = True
+            try:
+                _loop(ordered, duration, stop)
+            finally:
+                ticking[0] = False
     except NodeError as exc:
         failure = exc
-    except KeyboardInterrupt:
-        pass  # Ctrl-C: a clean stop
+    except (KeyboardInterrupt, _Terminated):
+        pass  # Ctrl-C or SIGTERM: a clean stop
     finally:
         for node in started:
             if node.shutdown is None:
