@@ -8,6 +8,8 @@
 #   make demo         bootstrap + install + run examples/demo.py
 #   make sanitize     C++ tests under ASan+UBSan (build/asan)
 #   make tsan         C++ tests under TSan (build/tsan)
+#   make fuzz         libFuzzer targets (build/fuzz, clang-14), FUZZ_TIME=60 s each
+#   make fuzz-quick   same, 10 s each
 #   make bench        build C++ benches (build/bench) + bench/run_all.py
 #   make bench-quick  same, with --quick
 #   make bootstrap    system packages + .venv + pinned python deps (idempotent)
@@ -35,8 +37,8 @@ NO_ASLR  = $(shell setarch $$(uname -m) -R true >/dev/null 2>&1 && echo setarch 
 
 CMAKE_COMMON := -G Ninja -DCMAKE_MAKE_PROGRAM=$(NINJA)
 
-.PHONY: all bootstrap install test test-cpp test-py demo sanitize tsan \
-        bench bench-quick bench-build clean distclean
+.PHONY: all bootstrap install test test-cpp test-py demo sanitize tsan fuzz fuzz-quick \
+        bench bench-quick bench-build fuzz-build clean distclean
 
 all: test
 
@@ -97,6 +99,32 @@ tsan: bootstrap
 	TSAN_OPTIONS=halt_on_error=1 $(NO_ASLR) $(CMAKE) --build build/tsan -j $(JOBS)
 	TSAN_OPTIONS=halt_on_error=1 $(NO_ASLR) \
 	    $(CTEST) --test-dir build/tsan --output-on-failure -j $(JOBS)
+
+# ---------------------------------------------------------------- fuzzing
+# cpp/fuzz: every reader of shared memory written by another process. Each
+# target runs FUZZ_TIME seconds from its seed corpus (build/fuzz/corpus/<t>,
+# kept between runs); a crash, sanitizer report or hang (> 10 s) fails the target.
+FUZZ_TIME    ?= 60
+FUZZ_TARGETS := fuzz_descriptor fuzz_topic fuzz_pool
+fuzz-build: bootstrap
+	CC=clang-14 CXX=clang++-14 $(CMAKE) -S . -B build/fuzz $(CMAKE_COMMON) \
+	    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHORUS_BUILD_FUZZ=ON \
+	    -DHORUS_BUILD_TESTS=OFF -DHORUS_BUILD_PYTHON=OFF -DHORUS_BUILD_BENCH=OFF
+	mkdir -p build && flock build/.fuzz.lock $(CMAKE) --build build/fuzz -j $(JOBS)
+
+fuzz: fuzz-build
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	    mkdir -p build/fuzz/corpus/$$t build/fuzz/artifacts; \
+	    echo "== $$t ($(FUZZ_TIME) s) =="; \
+	    rc=0; ASAN_OPTIONS=detect_leaks=0 build/fuzz/cpp/fuzz/$$t -max_total_time=$(FUZZ_TIME) -timeout=10 \
+	        -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix=build/fuzz/artifacts/$$t- \
+	        build/fuzz/corpus/$$t > build/fuzz/$$t.log 2>&1 || rc=$$?; \
+	    grep -E "stat::number_of_executed_units|ERROR|SUMMARY|deadly signal|Test unit written" build/fuzz/$$t.log || true; \
+	    if [ $$rc -ne 0 ]; then tail -60 build/fuzz/$$t.log; echo "$$t FAILED rc=$$rc (log build/fuzz/$$t.log)"; exit 1; fi; \
+	done
+
+fuzz-quick:
+	$(MAKE) fuzz FUZZ_TIME=10
 
 # ---------------------------------------------------------------- benchmarks
 bench-build: install

@@ -64,6 +64,12 @@ DepthImage DepthImage::received(const TensorDescriptor& desc, Block b) {
     const TensorDescriptor d = validate(desc, MessageKind::DepthImage);
     check_depth_dtype(d.dtype);
     if (d.ndim != 2) throw ShmError("corrupt DepthImage descriptor: ndim " + std::to_string(d.ndim));
+    // Size caps as for a locally made image: height()/width() are 32-bit views of
+    // the shape, and must never disagree with it.
+    for (int i = 0; i < 2; ++i)
+        if (d.shape[i] < 1 || d.shape[i] > static_cast<uint64_t>(kMaxSide))
+            throw ShmError("corrupt DepthImage descriptor: side " + std::to_string(d.shape[i]) +
+                           " is outside 1.." + std::to_string(kMaxSide));
     return DepthImage(d, std::move(b), true);
 }
 

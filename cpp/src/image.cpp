@@ -71,7 +71,12 @@ Image Image::received(const TensorDescriptor& desc, Block b) {
         throw ShmError("corrupt Image descriptor: encoding code " + std::to_string(d.encoding));
     const auto shape = image_shape(static_cast<int64_t>(d.shape[0]), static_cast<int64_t>(d.shape[1]),
                                    static_cast<Encoding>(d.encoding));
-    if (d.ndim != shape.size() || d.dtype != encoding_info(static_cast<Encoding>(d.encoding)).dtype)
+    // Every dimension must match the encoding, the channel count included: a
+    // descriptor with shape (H, W, 0) has nbytes 0 and passes the block bounds
+    // check, yet pixel()/roi() index H x W x bytes_per_pixel (found by fuzz_descriptor).
+    bool dims_match = d.ndim == shape.size();
+    for (std::size_t i = 0; dims_match && i < shape.size(); ++i) dims_match = d.shape[i] == shape[i];
+    if (!dims_match || d.dtype != encoding_info(static_cast<Encoding>(d.encoding)).dtype)
         throw ShmError("corrupt Image descriptor: shape/dtype do not match its encoding");
     return Image(d, std::move(b), true);
 }

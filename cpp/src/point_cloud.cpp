@@ -61,6 +61,11 @@ PointCloud PointCloud::received(const TensorDescriptor& desc, Block b) {
     const TensorDescriptor d = validate(desc, MessageKind::PointCloud);
     check_point_dtype(d.dtype);
     if (d.ndim != 2) throw ShmError("corrupt PointCloud descriptor: ndim " + std::to_string(d.ndim));
+    // Size caps as for a locally made cloud (fields_per_point() is a 32-bit view of shape[1]).
+    if (d.shape[0] > static_cast<uint64_t>(kMaxPoints) || d.shape[1] < 1 ||
+        d.shape[1] > static_cast<uint64_t>(kMaxFields))
+        throw ShmError("corrupt PointCloud descriptor: " + std::to_string(d.shape[0]) + " points of " +
+                       std::to_string(d.shape[1]) + " fields");
     return PointCloud(d, std::move(b), true);
 }
 

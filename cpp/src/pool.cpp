@@ -77,6 +77,15 @@ SegmentGeometry geometry(uint64_t block_size, uint32_t count) {
 
 std::string segment_name(uint32_t index) { return shm_name("seg" + std::to_string(index)); }
 
+/// PoolControl::segment_count as a loop bound: another process can write any
+/// value there, and segments[] has kMaxSegments entries (a count above it made
+/// allocate() read past the segment table; found by fuzz_pool).
+uint32_t segment_count(const layout::PoolControl* ctl,
+                       std::memory_order order = std::memory_order_acquire) {
+    const uint32_t n = ctl->segment_count.load(order);
+    return n < layout::kMaxSegments ? n : layout::kMaxSegments;
+}
+
 /// Applies `transition` to `word` by CAS until it succeeds or declines (nullopt).
 /// Returns the word written, or nullopt if the transition declined.
 template <typename F>
@@ -223,7 +232,15 @@ void Pool::attach() {
             std::this_thread::sleep_for(std::chrono::microseconds(100));
             continue;  // the last process is tearing the namespace down: start over
         }
-        reap_dead_locked();
+        try {
+            reap_dead_locked();
+        } catch (...) {
+            // Never leave the control mutex held by a live process: every other
+            // process of the namespace would block on it forever (an attach that
+            // met a corrupt segment used to do this; found by fuzz_pool).
+            unlock_control();
+            throw;
+        }
         uint32_t slot = layout::kMaxProcesses;
         for (uint32_t s = 0; s < layout::kMaxProcesses; ++s) {
             if (control_->processes[s].state.load(std::memory_order_acquire) == layout::kSlotFree) {
@@ -305,9 +322,14 @@ void Pool::after_fork_in_child() noexcept {
 // ---- reclamation ------------------------------------------------------------------
 
 void Pool::reclaim_slot_locked(uint32_t slot) {
-    uint32_t count = control_->segment_count.load(std::memory_order_acquire);
+    uint32_t count = segment_count(control_);
     for (uint32_t s = 0; s < count; ++s) {
-        MappedSegment* seg = segment(s);
+        MappedSegment* seg = nullptr;
+        try {
+            seg = segment(s);
+        } catch (const ShmError&) {
+            continue;  // a corrupt segment is never mapped, so nothing in it is reclaimed
+        }
         if (!seg) continue;
         for (uint32_t i = 0; i < seg->block_count; ++i)
             update_word(seg->words[i], [slot](uint64_t w) { return bw::remove_dead_holder(w, slot); });
@@ -351,7 +373,12 @@ MappedSegment* Pool::map_segment(uint32_t index) {
     const uint64_t block_size = e.block_size;
     const uint32_t count = e.block_count;
     const std::string name = segment_name(index);
-    if (block_size < kMinBlock || block_size % layout::kBlockAlign != 0 || count == 0 ||
+    // block_size must be exactly its entry's size class: allocate() picks segments
+    // by size_class, so a smaller block would be overrun by the message it holds,
+    // and an unchecked huge block_size overflowed geometry()'s total (wrapping to
+    // a small size that passed the size check below, found by fuzz_pool).
+    const uint32_t size_class = e.size_class;
+    if (size_class > kMaxClass || block_size != class_block_size(size_class) || count == 0 ||
         count > kMaxBlocksPerSegment)
         throw ShmError("pool segment table entry " + std::to_string(index) +
                        " is corrupt (block size " + std::to_string(block_size) + ", " +
@@ -392,7 +419,9 @@ uint32_t Pool::create_segment(uint32_t size_class, uint64_t bytes) {
     const uint32_t index = control_->segment_count.load(std::memory_order_acquire);
     if (index >= layout::kMaxSegments) return kNoSegment;
     const uint64_t reserved = control_->reserved_bytes.load(std::memory_order_acquire);
-    while (count > 0 && reserved + geometry(block_size, count).total > max_bytes_) count /= 2;
+    // (reserved_bytes is shared: written as max - reserved so a corrupt value cannot wrap.)
+    while (count > 0 && (reserved > max_bytes_ || geometry(block_size, count).total > max_bytes_ - reserved))
+        count /= 2;
     if (count == 0) return kNoSegment;
     const SegmentGeometry g = geometry(block_size, count);
     const std::string name = segment_name(index);
@@ -458,26 +487,29 @@ Block Pool::allocate(std::size_t bytes) {
             if (e.state.load(std::memory_order_acquire) != layout::kSegmentReady ||
                 e.size_class != cls)
                 continue;
+            // The mapped (validated) block size decides, not the shared entry,
+            // which another process may rewrite after we mapped the segment.
             if (MappedSegment* seg = segment(s))
-                if (Block b = allocate_in(seg)) return b;
+                if (seg->block_size == class_block_size(cls))
+                    if (Block b = allocate_in(seg)) return b;
         }
         return {};
     };
-    uint32_t seen = control_->segment_count.load(std::memory_order_acquire);
+    uint32_t seen = segment_count(control_);
     if (Block b = scan(0, seen)) return b;
 
     ControlLock lock(*this, &Pool::lock_control, &Pool::unlock_control);
-    uint32_t now = control_->segment_count.load(std::memory_order_acquire);
+    uint32_t now = segment_count(control_);
     if (Block b = scan(seen, now)) return b;  // someone grew the pool meanwhile
     uint32_t created = create_segment(cls, bytes);
     if (created == kNoSegment && reap_dead_locked() > 0) {
-        if (Block b = scan(0, control_->segment_count.load())) return b;
+        if (Block b = scan(0, segment_count(control_))) return b;
         created = create_segment(cls, bytes);
     }
     if (created == kNoSegment) {
-        if (Block b = scan(0, control_->segment_count.load())) return b;  // freed meanwhile
+        if (Block b = scan(0, segment_count(control_))) return b;  // freed meanwhile
         uint64_t in_use = 0, blocks = 0;
-        for (uint32_t s = 0; s < control_->segment_count.load(); ++s)
+        for (uint32_t s = 0, n = segment_count(control_); s < n; ++s)
             if (MappedSegment* seg = segment(s))
                 for (uint32_t i = 0; i < seg->block_count; ++i)
                     if (!bw::is_free(seg->words[i].load(std::memory_order_relaxed))) {
@@ -600,7 +632,7 @@ PoolStats Pool::stats() {
     st.reclaimed_processes = control_->reclaimed_processes.load(std::memory_order_relaxed);
     for (auto& p : control_->processes)
         if (p.state.load(std::memory_order_acquire) == layout::kSlotLive) ++st.processes;
-    const uint32_t count = control_->segment_count.load(std::memory_order_acquire);
+    const uint32_t count = segment_count(control_);
     for (uint32_t s = 0; s < count; ++s) {
         MappedSegment* seg = segment(s);
         if (!seg) continue;

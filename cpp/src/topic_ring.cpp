@@ -299,11 +299,11 @@ bool TopicRing::try_read(uint64_t& cursor, uint64_t& dropped, TensorDescriptor& 
         const uint64_t expect = 2 * cursor + 2;
         const uint64_t s1 = slot.seq.load(std::memory_order_acquire);
         if (s1 != expect) {
-            if (s1 < expect) {  // cannot happen once write_seq passed it; be safe
-                std::this_thread::yield();
-                continue;
-            }
-            ++dropped;  // overwritten before we got to it
+            // s1 > expect: overwritten before we got to it. s1 < expect cannot be
+            // written by a correct publisher once write_seq passed it (seq is stored,
+            // release, before write_seq); it means a corrupt ring. This used to
+            // yield and retry, spinning forever (found by fuzz_topic): skip it.
+            ++dropped;
             ++cursor;
             continue;
         }

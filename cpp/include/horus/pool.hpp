@@ -104,6 +104,7 @@ class Pool {
 
   private:
     friend class Block;
+    friend struct PoolTestAccess;  // fuzz targets and tests: fresh Pools over a corrupted namespace
     Pool();
     void attach();
     void after_fork_in_child() noexcept;
