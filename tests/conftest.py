@@ -30,6 +30,7 @@ os.environ["HORUS_NAMESPACE"] = SESSION_NAMESPACE
 
 
 def pytest_configure(config):
+    config.addinivalue_line("markers", "soak: multi-process soak/kill runs (tools/soak.py, tools/kill_harness.py)")
     # Set again in case a plugin or a conftest above this one changed it.
     os.environ["HORUS_NAMESPACE"] = SESSION_NAMESPACE
     assert "horus._core" not in sys.modules or __import__("horus").namespace() == SESSION_NAMESPACE, (
