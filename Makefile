@@ -12,6 +12,8 @@
 #   make fuzz-quick   same, 10 s each
 #   make bench        build C++ benches (build/bench) + bench/run_all.py
 #   make bench-quick  same, with --quick
+#   make bench-compare        horus vs peers (bench/compare, own .venv-bench); bench-compare-quick: CI smoke
+#   make bench-guard  callgrind instruction counts of hot paths vs bench/callgrind_baseline.json
 #   make bootstrap    system packages + .venv + pinned python deps (idempotent)
 #   make clean        remove build trees and caches (keeps .venv)
 #   make distclean    clean + remove .venv
@@ -38,7 +40,7 @@ NO_ASLR  = $(shell setarch $$(uname -m) -R true >/dev/null 2>&1 && echo setarch 
 CMAKE_COMMON := -G Ninja -DCMAKE_MAKE_PROGRAM=$(NINJA)
 
 .PHONY: all bootstrap install test test-cpp test-py demo sanitize tsan fuzz fuzz-quick \
-        bench bench-quick bench-build fuzz-build clean distclean
+        bench bench-quick bench-build bench-compare bench-compare-quick bench-guard fuzz-build clean distclean
 
 all: test
 
@@ -137,6 +139,15 @@ bench: bench-build
 
 bench-quick: bench-build
 	$(PY) bench/run_all.py --quick
+
+bench-compare: install
+	$(PY) bench/compare/run.py
+
+bench-compare-quick: install
+	$(PY) bench/compare/run.py --quick
+
+bench-guard: install
+	$(PY) bench/callgrind_guard.py
 
 # ---------------------------------------------------------------- cleanup
 clean:

@@ -1,0 +1,438 @@
+#!/usr/bin/env python3
+"""run.py — horus side by side with the transports a user would pick instead (issue 5).
+
+    python3 bench/compare/run.py            # full run (by hand): results in bench/results/
+    python3 bench/compare/run.py --quick    # CI smoke run (< 60 s), results in /tmp/horus-compare-quick/
+
+Installs the peers into .venv-bench (setup_venv.sh), then for every round and every
+transport (order reversed on odd rounds, so all transports see the same machine
+conditions) runs worker.py with the transport's interpreter (horus: .venv,
+peers: .venv-bench). A worker forks a ping and a pong process pinned to two
+different cores. A transport that cannot be installed, imported or run gets a row
+with the error text. Writes <date>-<host>-compare.{md,csv,json} and two PNG plots.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import os
+import platform
+import socket
+import statistics as st
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, HERE)
+
+import transports as T  # noqa: E402  (numpy only; importable from any venv)
+
+VENVS = {"main": os.path.join(ROOT, ".venv"), "bench": os.path.join(ROOT, ".venv-bench")}
+IMPORTS = {
+    "horus": "import horus, torch; horus.Topic",
+    "horus-spin": "import horus, torch; horus.Topic",
+    "horus-robotics": "import horus, torch; horus.Topic; horus.TensorPool",
+    "iceoryx2": "import iceoryx2, torch",
+    "pyzmq-ipc": "import zmq, torch",
+    "mp.Queue": "import multiprocessing, torch",
+    "mp.shm+Pipe": "import multiprocessing.shared_memory, torch",
+    "zenoh": "import zenoh, torch",
+    "zenoh-shm": "import zenoh, zenoh.shm, torch",
+}
+PIP_NAME = {"horus-robotics": "horus-robotics", "iceoryx2": "iceoryx2", "pyzmq-ipc": "pyzmq",
+            "zenoh": "eclipse-zenoh", "zenoh-shm": "eclipse-zenoh"}
+RING = {"horus", "horus-spin", "horus-robotics", "iceoryx2"}  # pools/rings to cycle in warm-up
+
+FULL = dict(rounds=3, lat_n=3400, lat_cap=8.0, hop_n=500, hop_cap=2.0, thr_n=3200, thr_cap=2.0,
+            warm=40, warm_ring=200, warm_cap=0.5, payloads=[p[0] for p in T.PAYLOADS], timeout=400)
+QUICK = dict(rounds=1, lat_n=100, lat_cap=0.2, hop_n=20, hop_cap=0.1, thr_n=64, thr_cap=0.2,
+             warm=8, warm_ring=40, warm_cap=0.0, payloads=["64B", "4KB"], timeout=40)
+
+
+def py_of(tname):
+    return os.path.join(VENVS[T.BY_NAME[tname].venv], "bin", "python")
+
+
+def check_transport(tname):
+    """None if usable, else the error text (install log or import error)."""
+    py = py_of(tname)
+    if not os.path.exists(py):
+        return f"interpreter missing: {py}"
+    r = subprocess.run([py, "-c", IMPORTS[tname]], capture_output=True, text=True, timeout=120)
+    if r.returncode == 0:
+        return None
+    msg = (r.stderr or r.stdout).strip().splitlines()[-1:] or ["?"]
+    log = os.path.join(VENVS["bench"], f"install-{PIP_NAME.get(tname, '')}.log")
+    if tname in PIP_NAME and os.path.exists(log):
+        msg.append("pip: " + " | ".join(open(log).read().strip().splitlines()[-3:]))
+    return "import failed: " + " ; ".join(msg)
+
+
+def run_worker(tname, cfg, tag):
+    wcfg = {k: cfg[k] for k in ("lat_n", "lat_cap", "hop_n", "hop_cap", "thr_n", "thr_cap", "warm_cap", "timeout")}
+    wcfg["warm"] = cfg["warm_ring"] if tname in RING else cfg["warm"]
+    env = dict(os.environ, HORUS_NAMESPACE=f"cmp{tag}", PYTHONWARNINGS="ignore")
+    cmd = [py_of(tname), os.path.join(HERE, "worker.py"), "--transport", tname,
+           "--payloads", ",".join(cfg["payloads"]), "--tag", tag, "--cfg", json.dumps(wcfg)]
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=cfg["timeout"] + 60, env=env, cwd=ROOT)
+    except subprocess.TimeoutExpired as e:
+        return {"error": f"worker timed out after {e.timeout} s"}
+    lines = [ln for ln in r.stdout.splitlines() if ln.startswith("{")]
+    if not lines:
+        return {"error": f"worker exit {r.returncode}: " + (r.stderr.strip()[-600:] or "no output")}
+    d = json.loads(lines[-1])
+    if not d.get("a") or not d.get("b"):
+        d["error"] = f"a process died (exit codes {d.get('exitcodes')}): " + r.stderr.strip()[-600:]
+    return d
+
+
+def pct(xs, q):
+    xs = sorted(xs)
+    if not xs:
+        return float("nan")
+    i = min(len(xs) - 1, max(0, int(round(q / 100.0 * (len(xs) - 1)))))
+    return xs[i]
+
+
+def aggregate(raw, cfg):
+    """raw[t][round] = worker output -> rows[t][payload] = stats."""
+    rows = {}
+    for tname, runs in raw.items():
+        rows[tname] = {}
+        for key in cfg["payloads"]:
+            nb = T.nbytes_of(T.PAYLOAD_BY_KEY[key])
+            one, hop, rmed, thr, cs, cr, la, lb, errs = [], [], [], [], [], [], [], [], []
+            for d in runs:
+                if d.get("error") and not d.get("a"):
+                    errs.append(d["error"])
+                    continue
+                a = (d.get("a") or {}).get("payloads", {}).get(key, {})
+                b = (d.get("b") or {}).get("payloads", {}).get(key, {})
+                if "error" in a or "error" in b:
+                    errs.append(a.get("error") or b.get("error"))
+                if "rtt_ns" in a and a["rtt_ns"]:
+                    o = [x / 2000.0 for x in a["rtt_ns"]]  # one-way us
+                    one += o
+                    rmed.append(st.median(o))
+                    n = len(a["rtt_ns"])
+                    if "lat_cpu_b_s" in b:
+                        la.append(a["lat_cpu_a_s"] / n * 1e6)
+                        lb.append(b["lat_cpu_b_s"] / n * 1e6)
+                if a.get("hop_rtt_ns"):
+                    hop += [x / 2000.0 for x in a["hop_rtt_ns"]]
+                if a.get("thr_msgs"):
+                    thr.append(a["thr_msgs"] / a["thr_s"])
+                    cs.append(a["thr_cpu_a_s"] / a["thr_msgs"] * 1e6)
+                    if b.get("thr_msgs_b"):
+                        cr.append(b["thr_cpu_b_s"] / b["thr_msgs_b"] * 1e6)
+            r = {"n": len(one), "bytes": nb}
+            if one:
+                r.update(median_us=st.median(one), p99_us=pct(one, 99), p999_us=pct(one, 99.9),
+                         round_medians_us=rmed)
+            if hop:
+                r["hop_median_us"] = st.median(hop)
+                r["hop_n"] = len(hop)
+            if thr:
+                m = st.median(thr)
+                r.update(msgs_per_s=m, gb_per_s=m * nb / 1e9)
+            if cs:
+                r["cpu_send_us_per_msg"] = st.median(cs)
+            if cr:
+                r["cpu_recv_us_per_msg"] = st.median(cr)
+            if la:
+                r["cpu_rt_a_us"] = st.median(la)
+                r["cpu_rt_b_us"] = st.median(lb)
+            if errs and not one:
+                r["error"] = errs[0]
+            elif errs:
+                r["warning"] = errs[0]
+            rows[tname][key] = r
+    return rows
+
+
+def machine_info():
+    info = {"date": dt.datetime.now().isoformat(timespec="seconds"), "host": socket.gethostname(),
+            "kernel": platform.release(), "python": platform.python_version()}
+    try:
+        for ln in open("/proc/cpuinfo"):
+            if ln.startswith("model name"):
+                info["cpu"] = ln.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    info["cores_online"] = os.cpu_count()
+    info["cores_usable"] = len(os.sched_getaffinity(0))
+    vers = {}
+    for venv, mods in (("main", ["horus", "numpy", "torch"]),
+                       ("bench", ["horus-robotics", "iceoryx2", "pyzmq", "eclipse-zenoh", "torch", "numpy"])):
+        py = os.path.join(VENVS[venv], "bin", "python")
+        code = ("import importlib.metadata as m,json,sys\nout={}\n"
+                "for n in sys.argv[1:]:\n  try: out[n]=m.version(n)\n  except Exception as e: out[n]='missing'\n"
+                "print(json.dumps(out))")
+        try:
+            r = subprocess.run([py, "-c", code, *mods], capture_output=True, text=True, timeout=60)
+            vers[venv] = json.loads(r.stdout)
+        except Exception as e:  # noqa: BLE001
+            vers[venv] = {"error": str(e)}
+    info["versions"] = vers
+    return info
+
+
+def fmt(x, nd=1):
+    if x is None or x != x:
+        return "—"
+    if x >= 1000:
+        return f"{x:,.0f}"
+    if x >= 100:
+        return f"{x:.0f}"
+    return f"{x:.{nd}f}"
+
+
+def ratios(rows, cfg):
+    """Peer median / horus median per payload (> 1: horus faster)."""
+    out = {}
+    for base in ("horus", "horus-spin"):
+        if base not in rows:
+            continue
+        out[base] = {}
+        for t, pr in rows.items():
+            if t.startswith("horus") and t != "horus-robotics":
+                continue
+            out[base][t] = {}
+            for k in cfg["payloads"]:
+                hb, pe = rows[base][k].get("median_us"), pr[k].get("median_us")
+                out[base][t][k] = (pe / hb) if hb and pe else None
+    return out
+
+
+def write_outputs(rows, rat, info, cfg, errors, outdir, quick, elapsed):
+    os.makedirs(outdir, exist_ok=True)
+    day = dt.date.today().isoformat()
+    stem = os.path.join(outdir, f"{day}-{info['host']}-compare" + ("-quick" if quick else ""))
+    labels = {p[0]: p[1] for p in T.PAYLOADS}
+    with open(stem + ".json", "w") as f:
+        json.dump({"machine": info, "config": cfg, "rows": rows, "ratios": rat, "errors": errors,
+                   "elapsed_s": elapsed}, f, indent=1)
+    cols = ["transport", "payload", "bytes", "n", "median_us", "p99_us", "p999_us", "hop_median_us",
+            "msgs_per_s", "gb_per_s", "cpu_send_us_per_msg", "cpu_recv_us_per_msg", "cpu_rt_a_us",
+            "cpu_rt_b_us", "error"]
+    with open(stem + ".csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(cols)
+        for t, pr in rows.items():
+            for k, r in pr.items():
+                w.writerow([t, k] + [r.get(c, "") for c in cols[2:]])
+    # ---- plots
+    plots = {}
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(8, 5.5))
+        for t, pr in rows.items():
+            xs = [pr[k]["bytes"] for k in cfg["payloads"] if pr[k].get("median_us")]
+            ys = [pr[k]["median_us"] for k in cfg["payloads"] if pr[k].get("median_us")]
+            if xs:
+                ax.plot(xs, ys, marker="o", lw=2.5 if t.startswith("horus") and t != "horus-robotics" else 1.3,
+                        label=t)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("payload (bytes)")
+        ax.set_ylabel("one-way latency, median of RTT/2 (µs)")
+        ax.set_title(f"Latency vs payload — {info['host']} {day}\n(receiver reads 1 byte per 4 KB page)")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        plots["latency"] = stem + "-latency.png"
+        fig.savefig(plots["latency"], dpi=110)
+        plt.close(fig)
+
+        import numpy as np
+
+        ts = list(rows)
+        ks = cfg["payloads"]
+        fig, ax = plt.subplots(figsize=(10, 5.5))
+        wdt = 0.8 / max(1, len(ts))
+        for i, t in enumerate(ts):
+            ys = [rows[t][k].get("gb_per_s") or 0 for k in ks]
+            ax.bar(np.arange(len(ks)) + i * wdt, ys, wdt, label=t)
+        ax.set_xticks(np.arange(len(ks)) + 0.4 - wdt / 2)
+        ax.set_xticklabels([labels[k] for k in ks], fontsize=8)
+        ax.set_yscale("log")
+        ax.set_ylabel("GB/s of payload made available to the receiver")
+        ax.set_title("Throughput (window of 16 messages in flight, receiver touches each)")
+        ax.grid(True, axis="y", which="both", alpha=0.3)
+        ax.legend(fontsize=7, ncol=3)
+        fig.tight_layout()
+        plots["throughput"] = stem + "-throughput.png"
+        fig.savefig(plots["throughput"], dpi=110)
+        plt.close(fig)
+    except Exception as e:  # noqa: BLE001
+        plots["error"] = f"{type(e).__name__}: {e}"
+
+    # ---- markdown
+    L = []
+    L.append(f"# horus vs peers — {info['host']}, {day}" + (" (QUICK smoke run: few samples)" if quick else ""))
+    L.append("")
+    L.append("Generated by `bench/compare/run.py`" + (" --quick" if quick else "") +
+             f" in {elapsed:.0f} s. Method: docs/performance.md, \"Comparison with peers\".")
+    L.append("")
+    L.append("## Headline ratios (peer median latency / horus median latency, same run; > 1 = horus faster)")
+    L.append("")
+    for base, tab in rat.items():
+        L.append(f"Baseline **{base}** (" + ("blocking `recv(timeout)`, futex wake-up" if base == "horus"
+                 else "`try_recv` polling, like the peers that have no blocking receive") + "):")
+        L.append("")
+        L.append("| peer | " + " | ".join(labels[k] for k in cfg["payloads"]) + " |")
+        L.append("|---|" + "---|" * len(cfg["payloads"]))
+        for t, pr in tab.items():
+            cells = []
+            for k in cfg["payloads"]:
+                v = pr[k]
+                cells.append("—" if v is None else (f"**{v:.2f}×**" if v < 1 else f"{v:.2f}×"))
+            L.append(f"| {t} | " + " | ".join(cells) + " |")
+        L.append("")
+    # flatness + behind list
+    for base in ("horus", "horus-spin"):
+        if base in rows:
+            r = rows[base]
+            a, b = r.get(cfg["payloads"][0], {}).get("median_us"), r.get(cfg["payloads"][-1], {}).get("median_us")
+            if a and b:
+                L.append(f"- {base}: {labels[cfg['payloads'][-1]]} / {labels[cfg['payloads'][0]]} median latency = "
+                         f"**{b / a:.2f}×** (goal ≤ 1.2×)")
+    behind = []
+    for base, tab in rat.items():
+        for t, pr in tab.items():
+            for k, v in pr.items():
+                if v is not None and v < 1:
+                    behind.append(f"{base} behind {t} at {labels[k]} ({v:.2f}×)")
+    L.append("- horus behind a peer: " + ("; ".join(behind) if behind else "nowhere in this run"))
+    L.append("")
+    L.append("## Machine")
+    L.append("")
+    L.append(f"- CPU: {info.get('cpu', '?')}; cores online {info['cores_online']}, usable {info['cores_usable']} "
+             "(ping pinned to the first usable core, pong to the second; the machine is shared, so numbers are noisy: "
+             "compare ratios within this run)")
+    L.append(f"- kernel {info['kernel']}, Python {info['python']}, date {info['date']}")
+    L.append(f"- packages: main .venv {info['versions'].get('main')}; .venv-bench {info['versions'].get('bench')}")
+    L.append(f"- schedule: {cfg['rounds']} round(s), per round and payload up to {cfg['lat_n']} latency round trips "
+             f"(capped at {cfg['lat_cap']} s), {cfg['hop_n']} framework-hop round trips, {cfg['thr_n']} throughput "
+             f"messages (capped at {cfg['thr_cap']} s); warm-up {cfg['warm']} round trips "
+             f"({cfg['warm_ring']} for ring/pool transports)")
+    L.append("")
+    L.append("## Results")
+    L.append("")
+    L.append("Latency = RTT/2 in µs (both sides make a message, send it, receive, touch). hop = the same with "
+             "receive → torch tensor → `t[0].sum()` instead of the page touch. CPU = process CPU time per message in "
+             "the throughput phase (send side / receive side; pollers burn CPU while waiting). n = latency samples "
+             "(all rounds).")
+    L.append("")
+    for k in cfg["payloads"]:
+        L.append(f"### {labels[k]} ({T.nbytes_of(T.PAYLOAD_BY_KEY[k]):,} B)")
+        L.append("")
+        L.append("| transport | n | median µs | p99 µs | p99.9 µs | round medians µs | hop median µs | msgs/s | GB/s "
+                 "| CPU send µs/msg | CPU recv µs/msg |")
+        L.append("|---|---|---|---|---|---|---|---|---|---|---|")
+        for t, pr in rows.items():
+            r = pr[k]
+            if "median_us" not in r:
+                L.append(f"| {t} | 0 | FAILED: {str(r.get('error', 'no samples')).replace('|', '/')[:300]} |"
+                         " | | | | | | | |")
+                continue
+            flag = "" if quick or r["n"] >= 10000 else " (time cap)"
+            L.append(f"| {t} | {r['n']}{flag} | {fmt(r['median_us'])} | {fmt(r['p99_us'])} | {fmt(r['p999_us'])} | "
+                     f"{', '.join(fmt(x) for x in r['round_medians_us'])} | {fmt(r.get('hop_median_us'))} | "
+                     f"{fmt(r.get('msgs_per_s'))} | {fmt(r.get('gb_per_s'), 2)} | "
+                     f"{fmt(r.get('cpu_send_us_per_msg'))} | {fmt(r.get('cpu_recv_us_per_msg'))} |")
+        L.append("")
+    if errors:
+        L.append("## Transports that could not run")
+        L.append("")
+        for t, e in errors.items():
+            L.append(f"- **{t}**: {e}")
+        L.append("")
+    warn = [(t, k, r["warning"]) for t, pr in rows.items() for k, r in pr.items() if r.get("warning")]
+    if warn:
+        L.append("## Warnings (a round failed, others succeeded)")
+        L.append("")
+        for t, k, w in warn:
+            L.append(f"- {t} / {labels[k]}: {w}")
+        L.append("")
+    L.append("## Plots")
+    L.append("")
+    for name, path in plots.items():
+        if name != "error":
+            L.append(f"![{name}]({os.path.basename(path)})")
+    if "error" in plots:
+        L.append(f"plots failed: {plots['error']}")
+    L.append("")
+    with open(stem + ".md", "w") as f:
+        f.write("\n".join(L))
+    return stem
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="CI smoke mode: 1 round, 3 payloads, few samples")
+    ap.add_argument("--rounds", type=int)
+    ap.add_argument("--transports", help="comma list (default: all)")
+    ap.add_argument("--payloads", help="comma list of " + ",".join(T.PAYLOAD_BY_KEY))
+    ap.add_argument("--out", help="output directory (default bench/results, quick: /tmp/horus-compare-quick)")
+    ap.add_argument("--no-setup", action="store_true", help="do not run setup_venv.sh")
+    a = ap.parse_args()
+    cfg = dict(QUICK if a.quick else FULL)
+    if a.rounds:
+        cfg["rounds"] = a.rounds
+    if a.payloads:
+        cfg["payloads"] = a.payloads.split(",")
+    tnames = a.transports.split(",") if a.transports else [t.name for t in T.TRANSPORTS]
+    outdir = a.out or ("/tmp/horus-compare-quick" if a.quick else os.path.join(ROOT, "bench", "results"))
+    t_start = time.time()
+    if not a.no_setup:
+        subprocess.run(["bash", os.path.join(HERE, "setup_venv.sh")], check=False)
+    errors = {}
+    usable = []
+    for t in tnames:
+        e = check_transport(t)
+        if e:
+            errors[t] = e
+            print(f"[compare] {t}: NOT RUN — {e}", flush=True)
+        else:
+            usable.append(t)
+    raw = {t: [] for t in usable}
+    for rnd in range(cfg["rounds"]):
+        order = usable if rnd % 2 == 0 else list(reversed(usable))
+        for t in order:
+            t0 = time.time()
+            tag = f"{os.getpid() % 100000}r{rnd}{abs(hash(t)) % 1000}"
+            d = run_worker(t, cfg, tag)
+            raw[t].append(d)
+            med = []
+            for k in cfg["payloads"]:
+                pa = ((d.get("a") or {}).get("payloads") or {}).get(k, {})
+                med.append(f"{k}=" + (f"{st.median(pa['rtt_ns']) / 2000:.1f}us" if pa.get("rtt_ns") else "ERR"))
+            print(f"[compare] round {rnd + 1}/{cfg['rounds']} {t:15s} {time.time() - t0:5.1f}s  " + " ".join(med)
+                  + (f"  ERROR {d['error'][:200]}" if d.get("error") else ""), flush=True)
+    rows = aggregate(raw, cfg)
+    for t, e in errors.items():
+        rows[t] = {k: {"n": 0, "bytes": T.nbytes_of(T.PAYLOAD_BY_KEY[k]), "error": e} for k in cfg["payloads"]}
+    rat = ratios(rows, cfg)
+    info = machine_info()
+    stem = write_outputs(rows, rat, info, cfg, errors, outdir, a.quick, time.time() - t_start)
+    print(f"[compare] wrote {stem}.md (+ .csv .json, plots) in {time.time() - t_start:.0f} s")
+    # the harness itself must work: fail when horus produced no numbers
+    if not rows.get("horus") or not any(r.get("median_us") for r in rows["horus"].values()):
+        print("[compare] FAILED: no horus results", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
