@@ -52,8 +52,10 @@ void bind_pool(nb::module_& m) {
 
     m.def("pool_stats", [] { return Pool::instance().stats(); },
           "Blocks and bytes in use, capacity and segments of the shared-memory pool.");
-    m.def("reclaim", [] { return Pool::instance().reclaim_dead_processes(); },
-          "Releases every reference held by processes that died; returns how many were reclaimed.");
+    m.def("reclaim",
+          [] { return Pool::instance().reclaim_dead_processes(); },
+          "Releases every reference held by processes that died, and tears down topics all of "
+          "whose users died; returns how many processes and topics were reclaimed.");
     m.def("namespace", [] { return shm_namespace(); }, "The shared-memory namespace of this process.");
     m.def("_list_namespace_objects", [](const std::string& ns) {
         validate_namespace(ns);

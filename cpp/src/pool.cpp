@@ -352,8 +352,13 @@ std::size_t Pool::reap_dead_locked() {
 }
 
 std::size_t Pool::reclaim_dead_processes() {
-    ControlLock lock(*this, &Pool::lock_control, &Pool::unlock_control);
-    return reap_dead_locked();
+    std::size_t reclaimed = 0;
+    {
+        ControlLock lock(*this, &Pool::lock_control, &Pool::unlock_control);
+        reclaimed = reap_dead_locked();
+    }
+    if (ExtraReclaimer extra = extra_reclaimer_.load()) reclaimed += extra();
+    return reclaimed;
 }
 
 // ---- segments ---------------------------------------------------------------------
@@ -502,7 +507,10 @@ Block Pool::allocate(std::size_t bytes) {
     uint32_t now = segment_count(control_);
     if (Block b = scan(seen, now)) return b;  // someone grew the pool meanwhile
     uint32_t created = create_segment(cls, bytes);
-    if (created == kNoSegment && reap_dead_locked() > 0) {
+    // At the cap: free what dead processes (and topics all of whose users died) still hold.
+    // Lock order control mutex -> topic mutex; no path takes them the other way round.
+    ExtraReclaimer extra = extra_reclaimer_.load();
+    if (created == kNoSegment && reap_dead_locked() + (extra ? extra() : 0) > 0) {
         if (Block b = scan(0, segment_count(control_))) return b;
         created = create_segment(cls, bytes);
     }

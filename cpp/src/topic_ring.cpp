@@ -50,7 +50,60 @@ TensorDescriptor load_descriptor(tl::TopicSlot& slot) {
     return d;
 }
 
+// Whenever the pool reclaims dead processes it also tears down topics whose users all died.
+[[maybe_unused]] const bool kTopicsReclaimedWithPool = (Pool::set_extra_reclaimer(&reclaim_abandoned_topics), true);
+
 bool kind_valid(uint32_t k) { return k <= static_cast<uint32_t>(MessageKind::PointCloud); }
+
+/// The capacity of the topic in `seg` if it is a topic of this version whose header and
+/// size agree, else 0. Callers use the returned value, never a second read of the header.
+uint32_t topic_segment_capacity(const ShmSegment& seg) {
+    if (seg.size() < sizeof(tl::TopicHeader)) return 0;
+    const auto* h = static_cast<const tl::TopicHeader*>(seg.data());
+    const uint32_t c = h->capacity;
+    const bool ok = h->magic == tl::kTopicMagic && h->version == tl::kTopicVersion &&
+                    h->header_size == sizeof(tl::TopicHeader) && c != 0 && c <= tl::kMaxCapacity &&
+                    (c & (c - 1)) == 0 && seg.size() == tl::topic_bytes(c) && kind_valid(h->kind.load());
+    return ok ? c : 0;
+}
+
+tl::TopicSlot* slots_of(void* base) {
+    return reinterpret_cast<tl::TopicSlot*>(static_cast<std::byte*>(base) + sizeof(tl::TopicHeader));
+}
+
+/// Under the topic mutex: frees the entries of users that died; true if a live user remains.
+bool reap_dead_users(tl::TopicHeader* h) {
+    bool anyone = false;
+    for (auto& user : h->users)
+        if (user.state.load() == 1) {
+            if (is_alive(ProcessIdentity{user.pid, user.start_time}))
+                anyone = true;
+            else
+                user.state.store(0);
+        }
+    return anyone;
+}
+
+/// Under the topic mutex, once no user is left: marks the topic destroyed (attachers
+/// start over), drops the ring references its complete slots hold, and unlinks it.
+void destroy_topic(tl::TopicHeader* h, tl::TopicSlot* slots, uint32_t capacity, const std::string& shm) {
+    h->destroyed.store(1, std::memory_order_release);
+    Pool& pool = Pool::instance();
+    for (uint32_t i = 0; i < capacity; ++i) {
+        const uint64_t seq = slots[i].seq.load(std::memory_order_acquire);
+        if (seq != 0 && seq % 2 == 0) pool.remove_ring_ref(load_descriptor(slots[i]).block);
+    }
+    ShmSegment::unlink(shm);
+}
+
+int lock_topic(tl::TopicHeader* h) {
+    int r = pthread_mutex_lock(&h->mutex);
+    if (r == EOWNERDEAD) {
+        pthread_mutex_consistent(&h->mutex);  // see publish(): a dead publisher's slot is not trusted
+        r = 0;
+    }
+    return r;
+}
 
 }  // namespace
 
@@ -109,10 +162,7 @@ std::shared_ptr<TopicRing> TopicRing::open(const std::string& name, uint32_t kin
 }
 
 void TopicRing::lock() {
-    int r = pthread_mutex_lock(&header_->mutex);
-    if (r == EOWNERDEAD)
-        pthread_mutex_consistent(&header_->mutex);  // see publish(): a dead publisher's slot is not trusted
-    else if (r != 0)
+    if (int r = lock_topic(header_); r != 0)
         throw ShmError("locking topic '" + name_ + "' failed: " + std::strerror(r));
 }
 
@@ -125,6 +175,7 @@ void TopicRing::attach(uint32_t kind, std::optional<uint32_t> capacity) {
         const uint32_t cap = capacity.value_or(kDefaultCapacity);
         ShmSegment seg = ShmSegment::create_exclusive(shm, tl::topic_bytes(cap));
         auto* h = static_cast<tl::TopicHeader*>(seg.data());
+        uint32_t checked_capacity = cap;  // read once and validated: later header reads are not trusted
         if (seg.valid()) {
             h->magic = tl::kTopicMagic;
             h->version = tl::kTopicVersion;
@@ -153,16 +204,14 @@ void TopicRing::attach(uint32_t kind, std::optional<uint32_t> capacity) {
                 ShmSegment::unlink(shm);  // its creator died before finishing it
                 continue;
             }
-            const uint32_t c = h->capacity;
-            if (h->magic != tl::kTopicMagic || h->version != tl::kTopicVersion ||
-                h->header_size != sizeof(tl::TopicHeader) || c == 0 || c > tl::kMaxCapacity ||
-                (c & (c - 1)) != 0 || seg.size() != tl::topic_bytes(c) || !kind_valid(h->kind.load()))
+            checked_capacity = topic_segment_capacity(seg);
+            if (checked_capacity == 0)
                 throw ShmError("'/dev/shm" + shm + "' is not a valid horus topic of this version "
                                "(bad magic, version, capacity or size); run `horus clean --force`");
         }
         shm_ = std::move(seg);
         header_ = h;
-        capacity_ = h->capacity;
+        capacity_ = checked_capacity;
         slots_ = reinterpret_cast<tl::TopicSlot*>(static_cast<std::byte*>(shm_.data()) + sizeof(tl::TopicHeader));
         lock();
         if (header_->destroyed.load(std::memory_order_acquire)) {
@@ -213,23 +262,7 @@ void TopicRing::leave() noexcept {
     try {
         lock();
         header_->users[user_slot_].state.store(0, std::memory_order_release);
-        bool anyone = false;
-        for (auto& user : header_->users)
-            if (user.state.load() == 1) {
-                if (is_alive(ProcessIdentity{user.pid, user.start_time}))
-                    anyone = true;
-                else
-                    user.state.store(0);
-            }
-        if (!anyone) {
-            header_->destroyed.store(1, std::memory_order_release);
-            Pool& pool = Pool::instance();
-            for (uint32_t i = 0; i < capacity_; ++i) {
-                const uint64_t seq = slots_[i].seq.load(std::memory_order_acquire);
-                if (seq != 0 && seq % 2 == 0) pool.remove_ring_ref(load_descriptor(slots_[i]).block);
-            }
-            ShmSegment::unlink(shm_name("topic." + name_));
-        }
+        if (!reap_dead_users(header_)) destroy_topic(header_, slots_, capacity_, shm_name("topic." + name_));
         unlock();
     } catch (...) {
         // Leaving runs from destructors; the next user reaps our entry if this failed.
@@ -353,6 +386,31 @@ void TopicRing::wait(uint64_t cursor, std::chrono::nanoseconds timeout) {
         header_->waiters.fetch_sub(1, std::memory_order_seq_cst);
         if (std::chrono::steady_clock::now() >= deadline) return;
     }
+}
+
+std::size_t reclaim_abandoned_topics() {
+    std::size_t reclaimed = 0;
+    const std::string prefix = shm_file_prefix(shm_namespace()) + "topic.";
+    for (const std::string& object : list_objects_with_prefix(prefix)) {
+        const std::string name = object.substr(prefix.size());
+        {
+            // A topic this process has open has a live user: us.
+            Registry& reg = registry();
+            std::lock_guard<std::mutex> g(reg.mutex);
+            if (reg.pid == getpid() && !reg.rings[name].expired()) continue;
+        }
+        ShmSegment seg = ShmSegment::open_existing("/" + object);
+        const uint32_t capacity = seg.valid() ? topic_segment_capacity(seg) : 0;
+        if (capacity == 0) continue;  // foreign or half-made: not ours to judge
+        auto* h = static_cast<tl::TopicHeader*>(seg.data());
+        if (h->ready.load(std::memory_order_acquire) == 0 || lock_topic(h) != 0) continue;
+        if (!h->destroyed.load(std::memory_order_acquire) && !reap_dead_users(h)) {
+            destroy_topic(h, slots_of(seg.data()), capacity, "/" + object);
+            ++reclaimed;
+        }
+        pthread_mutex_unlock(&h->mutex);
+    }
+    return reclaimed;
 }
 
 }  // namespace horus

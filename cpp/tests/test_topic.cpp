@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstring>
 #include <thread>
 #include <unistd.h>
@@ -234,4 +235,25 @@ TEST(TopicStress, ManyPublishersAndSubscribersKeepOrderAndCountLoss) {
     EXPECT_EQ(failures.load(), 0);
     for (int s = 0; s < kSubscribers; ++s)
         EXPECT_EQ(delivered[s] + subs[s]->dropped(), uint64_t{kPublishers} * kPerPublisher) << "subscriber " << s;
+}
+
+// A topic whose only user was killed keeps pool blocks through its ring; reclaiming
+// dead processes tears it down (it is not left for the next user of that name).
+TEST(Topic, ReclaimTearsDownTopicsWhoseUsersAllDied) {
+    const uint64_t base = blocks_in_use();
+    const int pid = horus_test::fork_child([] {
+        Topic<Image> pub("t.orphan", 8);
+        for (int i = 0; i < 3; ++i) {
+            Image img = make_image(static_cast<uint8_t>(i), static_cast<uint64_t>(i));
+            pub.send(img);
+        }
+        raise(SIGKILL);  // dies holding the topic open
+        return 0;
+    });
+    EXPECT_EQ(horus_test::wait_child(pid), -SIGKILL);
+    EXPECT_TRUE(topic_file_exists("t.orphan"));
+    EXPECT_EQ(blocks_in_use(), base + 3);  // held by the orphaned ring
+    EXPECT_GE(horus::Pool::instance().reclaim_dead_processes(), 2u);  // the process and the topic
+    EXPECT_FALSE(topic_file_exists("t.orphan"));
+    EXPECT_EQ(blocks_in_use(), base);
 }

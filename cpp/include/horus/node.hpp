@@ -33,14 +33,14 @@ class Node {
     using Callback = std::function<void(Node&)>;
 
     struct Options {
-        std::string name;
-        Callback tick;
+        std::string name{};
+        Callback tick{};
         double rate = 30;  // Hz, > 0
         int order = 0;     // lower ticks first within a round
-        std::vector<std::string> subs;
-        std::vector<std::string> pubs;
-        Callback init;
-        Callback shutdown;
+        std::vector<std::string> subs{};
+        std::vector<std::string> pubs{};
+        Callback init{};
+        Callback shutdown{};
     };
 
     explicit Node(Options options);

@@ -81,6 +81,12 @@ class Pool {
     bool add_ring_ref(const BlockRef& ref);
     void remove_ring_ref(const BlockRef& ref);
 
+    /// Another layer's reclamation (topics: reclaim_abandoned_topics) to run whenever
+    /// the pool reclaims dead processes: on reclaim_dead_processes() and at the cap.
+    /// Registered once per process by the topic layer (topic_ring.cpp, at static initialisation).
+    using ExtraReclaimer = std::size_t (*)();
+    static void set_extra_reclaimer(ExtraReclaimer fn) { extra_reclaimer_.store(fn); }
+
     /// Clears the references of processes that died; returns how many were reclaimed.
     std::size_t reclaim_dead_processes();
 
@@ -129,6 +135,7 @@ class Pool {
     uint32_t slot_ = layout::kMaxProcesses;
     uint64_t max_bytes_ = 0;
     std::atomic<bool> detached_{false};
+    static inline std::atomic<ExtraReclaimer> extra_reclaimer_{nullptr};  // constant-initialised
     std::array<std::atomic<MappedSegment*>, layout::kMaxSegments> mapped_{};
     std::atomic<uint32_t> mapped_limit_{0};  // 1 + highest mapped index (find() scans only these)
     std::mutex map_mutex_;    // mapping new segments

@@ -73,6 +73,12 @@ class TopicRing {
     uint32_t user_slot_ = 0;
 };
 
+/// Tears down topics of this namespace whose users all died (killed without
+/// closing them): drops the pool references their rings hold and unlinks them.
+/// Returns how many. Runs from Pool::reclaim_dead_processes() and when an
+/// allocation hits the cap, once any topic was opened in this process.
+std::size_t reclaim_abandoned_topics();
+
 /// Throws InvalidArgument unless `name` is 1..100 characters of [A-Za-z0-9_.-].
 void validate_topic_name(const std::string& name);
 
