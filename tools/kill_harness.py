@@ -19,8 +19,9 @@ namespace.
     tools/kill_harness.py --kills 30 --small --json  # CI (tests/test_kill_harness.py)
 
 Exit status 0 iff: no corrupted payload, 0 blocks in use after reclamation
-(blocks stranded by publishers killed inside send() -- the documented window --
-are tolerated only with --allow-publish-leak, up to one per publisher-side kill), nothing left in /dev/shm.
+(reclamation reconciles ring counts, so publishers killed inside send() strand
+nothing; --allow-publish-leak tolerates up to one block per publisher-side kill,
+for comparing against builds without reconciliation), nothing left in /dev/shm.
 """
 
 from __future__ import annotations
@@ -156,10 +157,14 @@ def worker(args) -> None:
             ctr[F_SENT] += 1
             ctr[F_PHASE] = PHASES.index("node_tick")
 
-        horus.Topic(horus.Image, "cam", capacity=CAPACITY)
-        horus.Topic(horus.Image, "proc", capacity=CAPACITY)
+        # Keep these open while the node runs: a Topic that is dropped at once may be the
+        # topic's last user, and the node's own (capacity-less) open would then create it anew
+        # with the default capacity, which later capacity=CAPACITY opens refuse.
+        keep_open = [horus.Topic(horus.Image, "cam", capacity=CAPACITY),
+                     horus.Topic(horus.Image, "proc", capacity=CAPACITY)]
         node = horus.Node("relay", tick, rate=500, subs=["cam"], pubs=["proc"])
         horus.run(node)
+        del keep_open
 
 
 # ------------------------------------------------------------------ orchestrator

@@ -54,8 +54,9 @@ void bind_pool(nb::module_& m) {
           "Blocks and bytes in use, capacity and segments of the shared-memory pool.");
     m.def("reclaim",
           [] { return Pool::instance().reclaim_dead_processes(); },
-          "Releases every reference held by processes that died, and tears down topics all of "
-          "whose users died; returns how many processes and topics were reclaimed.");
+          "Releases every reference held by processes that died, tears down topics all of whose "
+          "users died, and repairs topic reference counts left by a publisher killed inside send(); "
+          "returns how many processes, topics and block words were reclaimed.");
     m.def("namespace", [] { return shm_namespace(); }, "The shared-memory namespace of this process.");
     m.def("_list_namespace_objects", [](const std::string& ns) {
         validate_namespace(ns);

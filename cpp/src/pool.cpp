@@ -233,7 +233,7 @@ void Pool::attach() {
             continue;  // the last process is tearing the namespace down: start over
         }
         try {
-            reap_dead_locked();
+            reap_and_reclaim_topics_locked();
         } catch (...) {
             // Never leave the control mutex held by a live process: every other
             // process of the namespace would block on it forever (an attach that
@@ -270,7 +270,7 @@ void Pool::detach() noexcept {
         ControlLock lock(*this, &Pool::lock_control, &Pool::unlock_control);
         reclaim_slot_locked(slot_);
         control_->processes[slot_].state.store(layout::kSlotFree, std::memory_order_release);
-        reap_dead_locked();
+        reap_and_reclaim_topics_locked();
         bool anyone = false;
         for (auto& p : control_->processes)
             anyone = anyone || p.state.load(std::memory_order_acquire) == layout::kSlotLive;
@@ -351,14 +351,48 @@ std::size_t Pool::reap_dead_locked() {
     return reaped;
 }
 
-std::size_t Pool::reclaim_dead_processes() {
-    std::size_t reclaimed = 0;
-    {
-        ControlLock lock(*this, &Pool::lock_control, &Pool::unlock_control);
-        reclaimed = reap_dead_locked();
-    }
-    if (ExtraReclaimer extra = extra_reclaimer_.load()) reclaimed += extra();
+std::size_t Pool::reap_and_reclaim_topics_locked() {
+    std::size_t reclaimed = reap_dead_locked();
+    // A dead process may have died inside a topic's send(): repair what it left.
+    if (reclaimed > 0)
+        if (ExtraReclaimer extra = extra_reclaimer_.load()) reclaimed += extra(*this);
     return reclaimed;
+}
+
+std::size_t Pool::reclaim_dead_processes() {
+    ControlLock lock(*this, &Pool::lock_control, &Pool::unlock_control);
+    std::size_t reclaimed = reap_dead_locked();
+    if (ExtraReclaimer extra = extra_reclaimer_.load()) reclaimed += extra(*this);
+    return reclaimed;
+}
+
+std::size_t Pool::reconcile_ring_counts_locked(const RingCounts& truth) {
+    std::size_t fixed = 0;
+    for (uint32_t s = 0, n = segment_count(control_); s < n; ++s) {
+        MappedSegment* seg = nullptr;
+        try {
+            seg = segment(s);
+        } catch (const ShmError&) {
+            continue;  // a corrupt segment is never trusted, nor repaired
+        }
+        if (!seg) continue;
+        for (uint32_t i = 0; i < seg->block_count; ++i) {
+            const auto it = truth.find((uint64_t{s} << 32) | i);
+            auto next = update_word(seg->words[i], [&](uint64_t w) -> std::optional<uint64_t> {
+                if (bw::is_free(w)) return std::nullopt;  // never resurrect a freed block
+                uint32_t want = 0;
+                if (it != truth.end() && it->second.first == bw::generation(w))
+                    want = std::min<uint32_t>(it->second.second, bw::kRingMax);
+                if (bw::ring_count(w) == want) return std::nullopt;
+                if (bw::holders(w) == 0 && want == 0) return bw::make(bw::generation(w) + 1, 0, 0);
+                return bw::make(bw::generation(w), bw::holders(w), want);
+            });
+            if (!next) continue;
+            ++fixed;
+            if (bw::is_free(*next)) seg->header->hint.store(i, std::memory_order_relaxed);
+        }
+    }
+    return fixed;
 }
 
 // ---- segments ---------------------------------------------------------------------
@@ -510,7 +544,7 @@ Block Pool::allocate(std::size_t bytes) {
     // At the cap: free what dead processes (and topics all of whose users died) still hold.
     // Lock order control mutex -> topic mutex; no path takes them the other way round.
     ExtraReclaimer extra = extra_reclaimer_.load();
-    if (created == kNoSegment && reap_dead_locked() + (extra ? extra() : 0) > 0) {
+    if (created == kNoSegment && reap_dead_locked() + (extra ? extra(*this) : 0) > 0) {
         if (Block b = scan(0, segment_count(control_))) return b;
         created = create_segment(cls, bytes);
     }

@@ -1,12 +1,14 @@
 // topic_ring.cpp — the shared-memory ring of one topic (see topic_ring.hpp, topic_layout.hpp).
 #include "horus/topic_ring.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
 #include <thread>
 #include <unistd.h>
 #include <unordered_map>
+#include <vector>
 
 #include "horus/error.hpp"
 #include "horus/futex.hpp"
@@ -51,7 +53,7 @@ TensorDescriptor load_descriptor(tl::TopicSlot& slot) {
 }
 
 // Whenever the pool reclaims dead processes it also tears down topics whose users all died.
-[[maybe_unused]] const bool kTopicsReclaimedWithPool = (Pool::set_extra_reclaimer(&reclaim_abandoned_topics), true);
+[[maybe_unused]] const bool kTopicsReclaimedWithPool = (Pool::set_extra_reclaimer(&reclaim_topics_locked), true);
 
 bool kind_valid(uint32_t k) { return k <= static_cast<uint32_t>(MessageKind::PointCloud); }
 
@@ -86,14 +88,43 @@ bool reap_dead_users(tl::TopicHeader* h) {
 
 /// Under the topic mutex, once no user is left: marks the topic destroyed (attachers
 /// start over), drops the ring references its complete slots hold, and unlinks it.
-void destroy_topic(tl::TopicHeader* h, tl::TopicSlot* slots, uint32_t capacity, const std::string& shm) {
+void destroy_topic(Pool& pool, tl::TopicHeader* h, tl::TopicSlot* slots, uint32_t capacity,
+                   const std::string& shm) {
     h->destroyed.store(1, std::memory_order_release);
-    Pool& pool = Pool::instance();
     for (uint32_t i = 0; i < capacity; ++i) {
         const uint64_t seq = slots[i].seq.load(std::memory_order_acquire);
         if (seq != 0 && seq % 2 == 0) pool.remove_ring_ref(load_descriptor(slots[i]).block);
     }
     ShmSegment::unlink(shm);
+}
+
+/// Holds the namespace lock (the pool's control mutex) for a scope.
+class NamespaceLock {
+  public:
+    explicit NamespaceLock(Pool& pool) : pool_(pool) { pool_.lock_namespace(); }
+    ~NamespaceLock() { pool_.unlock_namespace(); }
+    NamespaceLock(const NamespaceLock&) = delete;
+    NamespaceLock& operator=(const NamespaceLock&) = delete;
+
+  private:
+    Pool& pool_;
+};
+
+/// Fills a freshly created (zeroed) topic header; `ready` is stored last.
+void initialise_topic(tl::TopicHeader* h, uint32_t kind, uint32_t capacity, const std::string& name) {
+    h->magic = tl::kTopicMagic;
+    h->version = tl::kTopicVersion;
+    h->header_size = sizeof(tl::TopicHeader);
+    h->kind.store(kind, std::memory_order_relaxed);
+    h->capacity = capacity;
+    std::memcpy(h->name, name.data(), std::min(name.size(), tl::kMaxNameLength));
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+    pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+    pthread_mutex_init(&h->mutex, &attr);
+    pthread_mutexattr_destroy(&attr);
+    h->ready.store(1, std::memory_order_release);
 }
 
 int lock_topic(tl::TopicHeader* h) {
@@ -173,24 +204,16 @@ void TopicRing::attach(uint32_t kind, std::optional<uint32_t> capacity) {
     const ProcessIdentity me = current_process();
     for (int attempt = 0; attempt < 100; ++attempt) {
         const uint32_t cap = capacity.value_or(kDefaultCapacity);
-        ShmSegment seg = ShmSegment::create_exclusive(shm, tl::topic_bytes(cap));
+        // Created under the namespace lock, so a reconciler (which holds it) sees every topic.
+        ShmSegment seg;
+        {
+            NamespaceLock ns_lock(Pool::instance());
+            seg = ShmSegment::create_exclusive(shm, tl::topic_bytes(cap));
+            if (seg.valid()) initialise_topic(static_cast<tl::TopicHeader*>(seg.data()), kind, cap, name_);
+        }
         auto* h = static_cast<tl::TopicHeader*>(seg.data());
         uint32_t checked_capacity = cap;  // read once and validated: later header reads are not trusted
-        if (seg.valid()) {
-            h->magic = tl::kTopicMagic;
-            h->version = tl::kTopicVersion;
-            h->header_size = sizeof(tl::TopicHeader);
-            h->kind.store(kind, std::memory_order_relaxed);
-            h->capacity = cap;
-            std::memcpy(h->name, name_.data(), name_.size());
-            pthread_mutexattr_t attr;
-            pthread_mutexattr_init(&attr);
-            pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-            pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-            pthread_mutex_init(&h->mutex, &attr);
-            pthread_mutexattr_destroy(&attr);
-            h->ready.store(1, std::memory_order_release);
-        } else {
+        if (!seg.valid()) {
             seg = ShmSegment::open_existing(shm);
             if (!seg.valid()) continue;
             h = static_cast<tl::TopicHeader*>(seg.data());
@@ -262,7 +285,8 @@ void TopicRing::leave() noexcept {
     try {
         lock();
         header_->users[user_slot_].state.store(0, std::memory_order_release);
-        if (!reap_dead_users(header_)) destroy_topic(header_, slots_, capacity_, shm_name("topic." + name_));
+        if (!reap_dead_users(header_))
+            destroy_topic(Pool::instance(), header_, slots_, capacity_, shm_name("topic." + name_));
         unlock();
     } catch (...) {
         // Leaving runs from destructors; the next user reaps our entry if this failed.
@@ -286,34 +310,34 @@ void TopicRing::publish(Message& msg) {
                            kind_str(mk));
     Pool& pool = Pool::instance();
     const TensorDescriptor& d = msg.descriptor();
-    if (!pool.add_ring_ref(d.block))
+    // Ring references are taken and dropped only under the topic mutex, so whoever holds
+    // every topic mutex (reclaim_topics_locked) sees exactly the references the slots
+    // hold, and can repair counts a publisher killed mid-send left behind.
+    lock();
+    if (!pool.add_ring_ref(d.block)) {
+        unlock();
         throw Error("cannot send on topic '" + name_ + "': the message is already held by " +
                     std::to_string(block_word::kRingMax) +
                     " topic slots (send a copy(), or use topics with smaller capacity)");
+    }
     msg.mark_shared();
-
-    TensorDescriptor overwritten;
-    bool release_overwritten = false;
-    lock();
     const uint64_t s = header_->write_seq.load(std::memory_order_relaxed);
     tl::TopicSlot& slot = slots_[s & (capacity_ - 1)];
     const uint64_t prev = slot.seq.load(std::memory_order_relaxed);
-    // An odd seq means a publisher died mid-write: its descriptor is not trusted
-    // (its ring reference leaks rather than being released twice).
-    if (prev != 0 && prev % 2 == 0) {
-        overwritten = load_descriptor(slot);
-        release_overwritten = true;
-    }
+    // An odd seq means a publisher died mid-write: its descriptor is not trusted (the
+    // reconciliation after its death fixes the counts instead).
+    const bool release_overwritten = prev != 0 && prev % 2 == 0;
+    const TensorDescriptor overwritten = release_overwritten ? load_descriptor(slot) : TensorDescriptor{};
     slot.seq.store(2 * s + 1, std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_release);
     store_descriptor(slot, d);
     slot.seq.store(2 * s + 2, std::memory_order_release);
     header_->write_seq.store(s + 1, std::memory_order_seq_cst);
+    if (release_overwritten) pool.remove_ring_ref(overwritten.block);
     unlock();
 
     header_->futex_word.fetch_add(1, std::memory_order_seq_cst);
     if (header_->waiters.load(std::memory_order_seq_cst) > 0) futex_wake_all(header_->futex_word);
-    if (release_overwritten) pool.remove_ring_ref(overwritten.block);
 }
 
 bool TopicRing::try_read(uint64_t& cursor, uint64_t& dropped, TensorDescriptor& desc, Block& block) {
@@ -388,28 +412,51 @@ void TopicRing::wait(uint64_t cursor, std::chrono::nanoseconds timeout) {
     }
 }
 
-std::size_t reclaim_abandoned_topics() {
-    std::size_t reclaimed = 0;
+std::size_t reclaim_topics_locked(Pool& pool) {
+    struct Locked {
+        ShmSegment seg;
+        tl::TopicHeader* header;
+        uint32_t capacity;
+        std::string shm;
+    };
     const std::string prefix = shm_file_prefix(shm_namespace()) + "topic.";
-    for (const std::string& object : list_objects_with_prefix(prefix)) {
-        const std::string name = object.substr(prefix.size());
-        {
-            // A topic this process has open has a live user: us.
-            Registry& reg = registry();
-            std::lock_guard<std::mutex> g(reg.mutex);
-            if (reg.pid == getpid() && !reg.rings[name].expired()) continue;
-        }
+    std::vector<std::string> objects = list_objects_with_prefix(prefix);
+    std::sort(objects.begin(), objects.end());  // one lock order for every reclaimer
+    std::vector<Locked> locked;
+    for (const std::string& object : objects) {
         ShmSegment seg = ShmSegment::open_existing("/" + object);
         const uint32_t capacity = seg.valid() ? topic_segment_capacity(seg) : 0;
-        if (capacity == 0) continue;  // foreign or half-made: not ours to judge
+        if (capacity == 0) continue;  // foreign, corrupt or half-made: never trusted
         auto* h = static_cast<tl::TopicHeader*>(seg.data());
         if (h->ready.load(std::memory_order_acquire) == 0 || lock_topic(h) != 0) continue;
-        if (!h->destroyed.load(std::memory_order_acquire) && !reap_dead_users(h)) {
-            destroy_topic(h, slots_of(seg.data()), capacity, "/" + object);
-            ++reclaimed;
-        }
-        pthread_mutex_unlock(&h->mutex);
+        locked.push_back({std::move(seg), h, capacity, "/" + object});
     }
+    // Every topic is locked and none can be created (the caller holds the namespace
+    // lock): the complete slots are exactly the ring references that exist.
+    std::size_t reclaimed = 0;
+    Pool::RingCounts truth;
+    for (Locked& t : locked) {
+        if (t.header->destroyed.load(std::memory_order_acquire)) continue;
+        tl::TopicSlot* slots = slots_of(t.seg.data());
+        if (!reap_dead_users(t.header)) {
+            destroy_topic(pool, t.header, slots, t.capacity, t.shm);  // every user died
+            ++reclaimed;
+            continue;
+        }
+        for (uint32_t i = 0; i < t.capacity; ++i) {
+            const uint64_t seq = slots[i].seq.load(std::memory_order_acquire);
+            if (seq == 0 || seq % 2 != 0) continue;  // empty, or a dead publisher's half-written slot
+            const BlockRef r = load_descriptor(slots[i]).block;
+            auto& entry = truth[(uint64_t{r.segment} << 32) | r.index];
+            const uint32_t gen = r.generation & block_word::kGenMax;
+            if (entry.second == 0 || entry.first == gen) {
+                entry.first = gen;
+                ++entry.second;
+            }
+        }
+    }
+    reclaimed += pool.reconcile_ring_counts_locked(truth);
+    for (Locked& t : locked) pthread_mutex_unlock(&t.header->mutex);
     return reclaimed;
 }
 

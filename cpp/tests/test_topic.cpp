@@ -257,3 +257,28 @@ TEST(Topic, ReclaimTearsDownTopicsWhoseUsersAllDied) {
     EXPECT_FALSE(topic_file_exists("t.orphan"));
     EXPECT_EQ(blocks_in_use(), base);
 }
+
+// A publisher killed between taking a ring reference and writing the slot (or before
+// dropping the reference of the message it overwrote) leaves a ring count that no slot
+// accounts for. Reclaiming the dead process reconciles ring counts with the slots.
+TEST(Topic, ReclaimRepairsRingCountsLeftByAPublisherKilledMidSend) {
+    Topic<Image> sub("t.midsend", 8);  // a live topic whose references must survive
+    Image kept = make_image(9, 9);
+    sub.send(kept);
+    const uint64_t base = blocks_in_use();
+    const int pid = horus_test::fork_child([] {
+        Image img = make_image(1, 1);
+        // What send() does first, under the topic mutex; then the process dies.
+        if (!horus::Pool::instance().add_ring_ref(img.block().ref())) return 1;
+        raise(SIGKILL);
+        return 0;
+    });
+    EXPECT_EQ(horus_test::wait_child(pid), -SIGKILL);
+    EXPECT_EQ(blocks_in_use(), base + 1);  // the orphaned ring reference keeps it
+    horus::Pool::instance().reclaim_dead_processes();
+    EXPECT_EQ(blocks_in_use(), base);  // repaired ...
+    auto got = sub.try_recv();         // ... without touching what the topic holds
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->block().ref(), kept.block().ref());
+    EXPECT_EQ(static_cast<uint8_t>(got->bytes()[0]), 9);
+}

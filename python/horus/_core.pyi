@@ -518,7 +518,7 @@ def pool_stats() -> PoolStats:
 
 def reclaim() -> int:
     """
-    Releases every reference held by processes that died; returns how many were reclaimed.
+    Releases every reference held by processes that died, tears down topics all of whose users died, and repairs topic reference counts left by a publisher killed inside send(); returns how many processes, topics and block words were reclaimed.
     """
 
 def namespace() -> str:

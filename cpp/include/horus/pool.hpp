@@ -21,6 +21,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "horus/block.hpp"
@@ -81,13 +83,30 @@ class Pool {
     bool add_ring_ref(const BlockRef& ref);
     void remove_ring_ref(const BlockRef& ref);
 
-    /// Another layer's reclamation (topics: reclaim_abandoned_topics) to run whenever
-    /// the pool reclaims dead processes: on reclaim_dead_processes() and at the cap.
-    /// Registered once per process by the topic layer (topic_ring.cpp, at static initialisation).
-    using ExtraReclaimer = std::size_t (*)();
+    /// The topic layer's reclamation (topic_ring.cpp registers reclaim_topics_locked at
+    /// static initialisation). It runs with the namespace lock held, after dead processes
+    /// were reaped, on reclaim_dead_processes() and when an allocation hits the cap: it
+    /// tears down topics whose users all died and reconciles ring counts (see below).
+    using ExtraReclaimer = std::size_t (*)(Pool& pool);
     static void set_extra_reclaimer(ExtraReclaimer fn) { extra_reclaimer_.store(fn); }
 
-    /// Clears the references of processes that died; returns how many were reclaimed.
+    /// Ring-reference truth: (segment << 32 | block) -> (generation, topic slots naming it).
+    using RingCounts = std::unordered_map<uint64_t, std::pair<uint32_t, uint32_t>>;
+
+    /// Sets every live block's ring count to the number of topic slots that name it.
+    /// Call only with the namespace lock held AND every topic of the namespace locked:
+    /// then no publisher is between taking and placing a ring reference, so `truth` is
+    /// exact, and counts a killed publisher left behind are repaired. Free blocks are
+    /// never touched. Returns how many block words it corrected.
+    std::size_t reconcile_ring_counts_locked(const RingCounts& truth);
+
+    /// The namespace lock (the pool's robust control mutex). Topic creation holds it, so
+    /// a reconciler holding it sees every topic that exists.
+    void lock_namespace() { lock_control(); }
+    void unlock_namespace() { unlock_control(); }
+
+    /// Clears the references of processes that died and runs the topic reclamation;
+    /// returns how many processes, topics and block words were reclaimed.
     std::size_t reclaim_dead_processes();
 
     PoolStats stats();
@@ -123,6 +142,7 @@ class Pool {
     void unlock_control();
     void reclaim_slot_locked(uint32_t slot);
     std::size_t reap_dead_locked();
+    std::size_t reap_and_reclaim_topics_locked();  // reap, then the topic layer if anyone died
 
     void retain_local(MappedSegment* seg, uint32_t index);
     void release_local(MappedSegment* seg, uint32_t index, uint32_t generation) noexcept;

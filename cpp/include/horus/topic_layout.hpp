@@ -8,12 +8,14 @@
 // number of messages published (the next s).
 //
 // Who writes what:
-//  * Publishers (any process) serialise on TopicHeader::mutex (robust): store
-//    seq = 2s+1, copy the descriptor into the slot word by word (relaxed
-//    atomics), store seq = 2s+2 (release), then write_seq = s+1 (release), then
-//    bump futex_word and wake waiters. A slot holds one ring reference on its
-//    block (block_word.hpp); the publisher drops the reference of the message
-//    it overwrote after leaving the mutex.
+//  * Publishers (any process) serialise on TopicHeader::mutex (robust): take a
+//    ring reference on the new block, store seq = 2s+1, copy the descriptor into
+//    the slot word by word (relaxed atomics), store seq = 2s+2 (release), then
+//    write_seq = s+1, drop the ring reference of the message overwritten, leave
+//    the mutex, bump futex_word and wake waiters. A slot holds one ring
+//    reference on its block (block_word.hpp); references change only under the
+//    mutex, so a reclaimer holding every topic mutex can recount them exactly.
+//  * Topics are created under the namespace lock (the pool's control mutex).
 //  * Subscribers never write the ring. A subscriber keeps its cursor (next s)
 //    in its own process: it loads write_seq (acquire), reads seq, copies the
 //    descriptor, re-reads seq; equal and == 2s+2 means the copy is consistent.

@@ -73,11 +73,14 @@ class TopicRing {
     uint32_t user_slot_ = 0;
 };
 
-/// Tears down topics of this namespace whose users all died (killed without
-/// closing them): drops the pool references their rings hold and unlinks them.
-/// Returns how many. Runs from Pool::reclaim_dead_processes() and when an
-/// allocation hits the cap, once any topic was opened in this process.
-std::size_t reclaim_abandoned_topics();
+/// The topic layer's part of crash reclamation, registered with the pool (see
+/// Pool::set_extra_reclaimer). With the namespace lock held, it locks every topic of the
+/// namespace (in name order), tears down those whose users all died (dropping the ring
+/// references they hold and unlinking them), and hands the pool the exact number of
+/// slots naming each block, repairing ring counts that a publisher killed in the middle
+/// of send() left behind. Returns how many topics and block words it reclaimed.
+class Pool;
+std::size_t reclaim_topics_locked(Pool& pool);
 
 /// Throws InvalidArgument unless `name` is 1..100 characters of [A-Za-z0-9_.-].
 void validate_topic_name(const std::string& name);
