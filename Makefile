@@ -5,7 +5,8 @@
 #                     build/{wheel_tag}), build + ctest the C++ tests (build/cpp),
 #                     then pytest. Both suites always run; either failing fails.
 #   make test-cpp     only the C++ tests;  make test-py: only pytest (after install)
-#   make demo         bootstrap + install + run examples/demo.py
+#   make demo         bootstrap + install + the 3-process pipeline (examples/pipeline.py),
+#                     then the zero-copy tour of the memory types (examples/demo.py)
 #   make sanitize     C++ tests under ASan+UBSan (build/asan)
 #   make tsan         C++ tests under TSan (build/tsan)
 #   make fuzz         libFuzzer targets (build/fuzz, clang-14), FUZZ_TIME=60 s each
@@ -83,6 +84,7 @@ test-py: install
 
 # ---------------------------------------------------------------- demo
 demo: install
+	$(PY) examples/pipeline.py --seconds 5
 	$(PY) examples/demo.py
 
 # ---------------------------------------------------------------- sanitizers
