@@ -31,6 +31,7 @@ BASELINE = os.path.join(ROOT, "bench", "callgrind_baseline.json")
 BUILD = os.path.join(ROOT, "build", "compare")
 PY = os.path.join(ROOT, ".venv", "bin", "python")
 THRESHOLD = 0.10
+REPEAT = 2
 
 PY_WORKLOAD = r"""
 import sys, horus
@@ -67,7 +68,10 @@ def build_cpp():
 def instructions(cmd):
     with tempfile.TemporaryDirectory() as d:
         out = os.path.join(d, "cg.out")
-        env = dict(os.environ, HORUS_NAMESPACE=f"guard{os.getpid()}", PYTHONHASHSEED="0")
+        # one BLAS/OpenMP thread: OpenBLAS worker threads busy-wait, and their
+        # instruction counts depend on timing (that made py_to_numpy vary 10x)
+        env = dict(os.environ, HORUS_NAMESPACE=f"guard{os.getpid()}", PYTHONHASHSEED="0",
+                   OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
         r = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *cmd],
                            capture_output=True, text=True, env=env)
         if r.returncode != 0:
@@ -83,7 +87,10 @@ def measure(names):
     res = {}
     for name in names:
         mk, n1, n2 = WORKLOADS[name]
-        a, b = instructions(mk(n1)), instructions(mk(n2))
+        # minimum of REPEAT runs per length: a run can only gain instructions from
+        # incidental work (interpreter GC, allocator growth), never lose them
+        a = min(instructions(mk(n1)) for _ in range(REPEAT))
+        b = min(instructions(mk(n2)) for _ in range(REPEAT))
         res[name] = round((b - a) / (n2 - n1))
         print(f"  {name:24s} {res[name]:>10,d} instructions / iteration", flush=True)
     return res

@@ -210,24 +210,10 @@ def ratios(rows, cfg):
     return out
 
 
-def write_outputs(rows, rat, info, cfg, errors, outdir, quick, elapsed):
-    os.makedirs(outdir, exist_ok=True)
-    day = dt.date.today().isoformat()
-    stem = os.path.join(outdir, f"{day}-{info['host']}-compare" + ("-quick" if quick else ""))
+def make_plots(rows, cfg, info, stem):
+    """latency vs payload (log-log, one line per transport) and throughput bars."""
     labels = {p[0]: p[1] for p in T.PAYLOADS}
-    with open(stem + ".json", "w") as f:
-        json.dump({"machine": info, "config": cfg, "rows": rows, "ratios": rat, "errors": errors,
-                   "elapsed_s": elapsed}, f, indent=1)
-    cols = ["transport", "payload", "bytes", "n", "median_us", "p99_us", "p999_us", "hop_median_us",
-            "msgs_per_s", "gb_per_s", "cpu_send_us_per_msg", "cpu_recv_us_per_msg", "cpu_rt_a_us",
-            "cpu_rt_b_us", "error"]
-    with open(stem + ".csv", "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(cols)
-        for t, pr in rows.items():
-            for k, r in pr.items():
-                w.writerow([t, k] + [r.get(c, "") for c in cols[2:]])
-    # ---- plots
+    day = info["date"][:10]
     plots = {}
     try:
         import matplotlib
@@ -237,8 +223,8 @@ def write_outputs(rows, rat, info, cfg, errors, outdir, quick, elapsed):
 
         fig, ax = plt.subplots(figsize=(8, 5.5))
         for t, pr in rows.items():
-            xs = [pr[k]["bytes"] for k in cfg["payloads"] if pr[k].get("median_us")]
-            ys = [pr[k]["median_us"] for k in cfg["payloads"] if pr[k].get("median_us")]
+            pts = sorted((pr[k]["bytes"], pr[k]["median_us"]) for k in cfg["payloads"] if pr[k].get("median_us"))
+            xs, ys = [x for x, _ in pts], [y for _, y in pts]
             if xs:
                 ax.plot(xs, ys, marker="o", lw=2.5 if t.startswith("horus") and t != "horus-robotics" else 1.3,
                         label=t)
@@ -276,6 +262,28 @@ def write_outputs(rows, rat, info, cfg, errors, outdir, quick, elapsed):
         plt.close(fig)
     except Exception as e:  # noqa: BLE001
         plots["error"] = f"{type(e).__name__}: {e}"
+
+    return plots
+
+
+def write_outputs(rows, rat, info, cfg, errors, outdir, quick, elapsed):
+    os.makedirs(outdir, exist_ok=True)
+    day = dt.date.today().isoformat()
+    stem = os.path.join(outdir, f"{day}-{info['host']}-compare" + ("-quick" if quick else ""))
+    labels = {p[0]: p[1] for p in T.PAYLOADS}
+    with open(stem + ".json", "w") as f:
+        json.dump({"machine": info, "config": cfg, "rows": rows, "ratios": rat, "errors": errors,
+                   "elapsed_s": elapsed}, f, indent=1)
+    cols = ["transport", "payload", "bytes", "n", "median_us", "p99_us", "p999_us", "hop_median_us",
+            "msgs_per_s", "gb_per_s", "cpu_send_us_per_msg", "cpu_recv_us_per_msg", "cpu_rt_a_us",
+            "cpu_rt_b_us", "error"]
+    with open(stem + ".csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(cols)
+        for t, pr in rows.items():
+            for k, r in pr.items():
+                w.writerow([t, k] + [r.get(c, "") for c in cols[2:]])
+    plots = make_plots(rows, cfg, info, stem)
 
     # ---- markdown
     L = []
@@ -386,7 +394,12 @@ def main():
     ap.add_argument("--payloads", help="comma list of " + ",".join(T.PAYLOAD_BY_KEY))
     ap.add_argument("--out", help="output directory (default bench/results, quick: /tmp/horus-compare-quick)")
     ap.add_argument("--no-setup", action="store_true", help="do not run setup_venv.sh")
+    ap.add_argument("--replot", metavar="JSON", help="only redraw the plots of an earlier run's .json")
     a = ap.parse_args()
+    if a.replot:
+        d = json.load(open(a.replot))
+        print(make_plots(d["rows"], d["config"], d["machine"], a.replot[: -len(".json")]))
+        return 0
     cfg = dict(QUICK if a.quick else FULL)
     if a.rounds:
         cfg["rounds"] = a.rounds

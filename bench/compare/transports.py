@@ -101,7 +101,9 @@ class HorusPy:
         kind = p[2]
         self.cls = {"tensor": horus.Tensor, "image": horus.Image, "cloud": horus.PointCloud}[kind]
         out, inp = ("ping", "pong") if role == "a" else ("pong", "ping")
-        cap = 2 * WINDOW  # same depth as the iceoryx2 subscriber buffer
+        # same depth as the iceoryx2 subscriber buffer; HORUS_CMP_CAPACITY overrides
+        # (experiments: a ring keeps its last `cap` messages' blocks alive)
+        cap = int(os.environ.get("HORUS_CMP_CAPACITY", 2 * WINDOW))
         self.tx = horus.Topic(self.cls, f"cmp.{tag}.{p[0]}.{out}", capacity=cap)
         self.rx = horus.Topic(self.cls, f"cmp.{tag}.{p[0]}.{inp}", capacity=cap)
         shape, dtype = p[3], p[4]
