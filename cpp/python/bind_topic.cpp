@@ -111,7 +111,12 @@ void bind_topic(nb::module_& m) {
                         "Topic(Image) uses the default name 'image' (the lowercase type name). One Topic\n"
                         "both sends and receives; it receives everything sent on its name after it was\n"
                         "created, by any process (itself included). A subscriber that falls more than\n"
-                        "`capacity` messages behind loses the oldest ones; `dropped` counts them.")
+                        "`capacity` messages behind loses the oldest ones; `dropped` counts them.\n\n"
+                        "capacity (a power of two up to 65536) is fixed by whoever creates the topic; the\n"
+                        "default is 8 for Image, DepthImage and PointCloud (each slot keeps its message's\n"
+                        "block alive, so rings of big messages stay short) and 64 for Tensor or a topic\n"
+                        "first opened by name only. Opening an existing topic with another capacity is a\n"
+                        "ValueError.")
         .def(
             "__init__",
             [](PyTopic* self, nb::handle message_type, std::optional<std::string> name,

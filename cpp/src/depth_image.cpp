@@ -24,16 +24,7 @@ std::vector<uint64_t> depth_shape(int64_t h, int64_t w) {
 
 TensorDescriptor depth_descriptor(int64_t h, int64_t w, DType dtype, uint64_t offset) {
     check_depth_dtype(dtype);
-    auto shape = depth_shape(h, w);
-    TensorDescriptor d;
-    d.kind = MessageKind::DepthImage;
-    d.dtype = dtype;
-    d.ndim = 2;
-    d.shape[0] = shape[0];
-    d.shape[1] = shape[1];
-    d.nbytes = payload_bytes(shape, dtype);
-    d.offset = offset;
-    return d;
+    return describe_payload(MessageKind::DepthImage, dtype, depth_shape(h, w), offset);
 }
 
 DType checked(DType dtype) {

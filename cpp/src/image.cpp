@@ -11,15 +11,8 @@ namespace horus {
 namespace {
 
 TensorDescriptor image_descriptor(int64_t h, int64_t w, Encoding e, uint64_t offset) {
-    auto shape = image_shape(h, w, e);
-    TensorDescriptor d;
-    d.kind = MessageKind::Image;
-    d.dtype = encoding_info(e).dtype;
-    d.ndim = static_cast<uint8_t>(shape.size());
-    std::copy(shape.begin(), shape.end(), d.shape);
+    TensorDescriptor d = describe_payload(MessageKind::Image, encoding_info(e).dtype, image_shape(h, w, e), offset);
     d.encoding = static_cast<uint8_t>(e);
-    d.nbytes = payload_bytes(shape, d.dtype);
-    d.offset = offset;
     return d;
 }
 

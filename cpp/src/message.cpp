@@ -30,17 +30,24 @@ uint64_t payload_bytes(std::span<const uint64_t> shape, DType dtype) {
     return n;
 }
 
-Message::Message(MessageKind kind, DType dtype, std::span<const uint64_t> shape) {
+TensorDescriptor describe_payload(MessageKind kind, DType dtype, std::span<const uint64_t> shape,
+                                  uint64_t offset) {
     if (shape.size() > kMaxDims)
         throw InvalidArgument(std::to_string(shape.size()) + " dimensions given; at most " +
                               std::to_string(kMaxDims) + " are supported");
-    desc_.kind = kind;
-    desc_.dtype = dtype;
-    desc_.ndim = static_cast<uint8_t>(shape.size());
-    std::copy(shape.begin(), shape.end(), desc_.shape);
-    desc_.nbytes = payload_bytes(shape, dtype);
+    TensorDescriptor d;
+    d.kind = kind;
+    d.dtype = dtype;
+    d.ndim = static_cast<uint8_t>(shape.size());
+    std::copy(shape.begin(), shape.end(), d.shape);
+    d.nbytes = payload_bytes(shape, dtype);
+    d.offset = offset;
+    return d;
+}
+
+Message::Message(MessageKind kind, DType dtype, std::span<const uint64_t> shape)
+    : desc_(describe_payload(kind, dtype, shape, 0)) {
     block_ = Pool::instance().allocate(desc_.nbytes);
-    desc_.offset = 0;
     desc_.block = block_.ref();
 }
 

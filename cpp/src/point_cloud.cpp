@@ -26,16 +26,7 @@ DType checked(DType dtype) {
 
 TensorDescriptor cloud_descriptor(int64_t n, int64_t f, DType dtype, uint64_t offset) {
     check_point_dtype(dtype);
-    auto shape = cloud_shape(n, f);
-    TensorDescriptor d;
-    d.kind = MessageKind::PointCloud;
-    d.dtype = dtype;
-    d.ndim = 2;
-    d.shape[0] = shape[0];
-    d.shape[1] = shape[1];
-    d.nbytes = payload_bytes(shape, dtype);
-    d.offset = offset;
-    return d;
+    return describe_payload(MessageKind::PointCloud, dtype, cloud_shape(n, f), offset);
 }
 
 }  // namespace

@@ -9,22 +9,8 @@ namespace horus {
 Tensor::Tensor(std::span<const uint64_t> shape, DType dtype)
     : Message(MessageKind::Tensor, dtype, shape) {}
 
-static TensorDescriptor tensor_descriptor(std::span<const uint64_t> shape, DType dtype, uint64_t offset) {
-    if (shape.size() > kMaxDims)
-        throw InvalidArgument(std::to_string(shape.size()) + " dimensions given; at most " +
-                              std::to_string(kMaxDims) + " are supported");
-    TensorDescriptor d;
-    d.kind = MessageKind::Tensor;
-    d.dtype = dtype;
-    d.ndim = static_cast<uint8_t>(shape.size());
-    std::copy(shape.begin(), shape.end(), d.shape);
-    d.nbytes = payload_bytes(shape, dtype);
-    d.offset = offset;
-    return d;
-}
-
 Tensor::Tensor(std::span<const uint64_t> shape, DType dtype, Block block, uint64_t offset)
-    : Message(tensor_descriptor(shape, dtype, offset), std::move(block), false) {}
+    : Message(describe_payload(MessageKind::Tensor, dtype, shape, offset), std::move(block), false) {}
 
 Tensor Tensor::from_descriptor(const TensorDescriptor& desc) {
     const TensorDescriptor d = validate(desc, MessageKind::Tensor);

@@ -149,6 +149,16 @@ void validate_topic_name(const std::string& name) {
                               " characters from A-Z a-z 0-9 _ . - (e.g. 'camera.rgb')");
 }
 
+uint32_t TopicRing::default_capacity(uint32_t kind) {
+    switch (static_cast<MessageKind>(kind)) {
+        case MessageKind::Image:
+        case MessageKind::DepthImage:
+        case MessageKind::PointCloud: return kDefaultSensorCapacity;
+        case MessageKind::Tensor: break;
+    }
+    return kDefaultCapacity;
+}
+
 void validate_capacity(int64_t capacity) {
     if (capacity < 1 || capacity > tl::kMaxCapacity || (capacity & (capacity - 1)) != 0)
         throw InvalidArgument("capacity = " + std::to_string(capacity) +
@@ -203,7 +213,7 @@ void TopicRing::attach(uint32_t kind, std::optional<uint32_t> capacity) {
     const std::string shm = shm_name("topic." + name_);
     const ProcessIdentity me = current_process();
     for (int attempt = 0; attempt < 100; ++attempt) {
-        const uint32_t cap = capacity.value_or(kDefaultCapacity);
+        const uint32_t cap = capacity.value_or(default_capacity(kind));
         // Created under the namespace lock, so a reconciler (which holds it) sees every topic.
         ShmSegment seg;
         {

@@ -537,6 +537,12 @@ class Topic:
     both sends and receives; it receives everything sent on its name after it was
     created, by any process (itself included). A subscriber that falls more than
     `capacity` messages behind loses the oldest ones; `dropped` counts them.
+
+    capacity (a power of two up to 65536) is fixed by whoever creates the topic; the
+    default is 8 for Image, DepthImage and PointCloud (each slot keeps its message's
+    block alive, so rings of big messages stay short) and 64 for Tensor or a topic
+    first opened by name only. Opening an existing topic with another capacity is a
+    ValueError.
     """
 
     def __init__(self, message_type: object | None, name: str | None = None, capacity: int | None = None) -> None: ...

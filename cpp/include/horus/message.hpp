@@ -69,6 +69,12 @@ class Message {
 /// when any dimension exceeds `max_dim`.
 uint64_t payload_bytes(std::span<const uint64_t> shape, DType dtype);
 
+/// The descriptor of a C-contiguous payload of `shape` and `dtype` starting `offset`
+/// bytes into its block (block reference and metadata left empty). Throws
+/// InvalidArgument for more than kMaxDims dimensions or an overflowing size.
+TensorDescriptor describe_payload(MessageKind kind, DType dtype, std::span<const uint64_t> shape,
+                                  uint64_t offset);
+
 /// Name of a message kind ("Image", ...).
 std::string_view kind_name(MessageKind kind);
 

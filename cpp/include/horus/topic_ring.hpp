@@ -26,11 +26,18 @@ namespace horus {
 
 class TopicRing {
   public:
+    /// Default ring capacity of a new topic. Each slot keeps its message's block alive
+    /// until overwritten, so a ring of big sensor messages is kept short (8: a quarter
+    /// second of 30 Hz video, and a working set small enough to stay warm in cache/TLB);
+    /// small Tensor messages (detections, poses) and topics first opened by name get 64.
     static constexpr uint32_t kDefaultCapacity = 64;
+    static constexpr uint32_t kDefaultSensorCapacity = 8;
+    static uint32_t default_capacity(uint32_t kind);
 
     /// Opens (or creates) topic `name`. `kind` 0 accepts whatever the topic carries;
     /// otherwise a topic recorded with another kind throws TypeMismatch. `capacity`
-    /// (power of two, 1..65536) is used when creating; if given and the topic
+    /// (power of two, 1..65536; default_capacity(kind) if not given) is used when
+    /// creating; if given and the topic
     /// exists with another capacity, InvalidArgument.
     static std::shared_ptr<TopicRing> open(const std::string& name, uint32_t kind,
                                            std::optional<uint32_t> capacity);
