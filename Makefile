@@ -14,6 +14,7 @@
 #   make bench        build C++ benches (build/bench) + bench/run_all.py
 #   make bench-quick  same, with --quick
 #   make bench-compare        horus vs peers (bench/compare, own .venv-bench); bench-compare-quick: CI smoke
+#                     (both build the C++ worker first: make bench-compare-build -> build/compare)
 #   make bench-guard  callgrind instruction counts of hot paths vs bench/callgrind_baseline.json
 #   make bootstrap    system packages + .venv + pinned python deps (idempotent)
 #   make clean        remove build trees and caches (keeps .venv)
@@ -41,7 +42,7 @@ NO_ASLR  = $(shell setarch $$(uname -m) -R true >/dev/null 2>&1 && echo setarch 
 CMAKE_COMMON := -G Ninja -DCMAKE_MAKE_PROGRAM=$(NINJA)
 
 .PHONY: all bootstrap install test test-cpp test-py demo sanitize tsan fuzz fuzz-quick \
-        bench bench-quick bench-build bench-compare bench-compare-quick bench-guard fuzz-build clean distclean
+        bench bench-quick bench-build bench-compare bench-compare-build bench-compare-quick bench-guard fuzz-build clean distclean
 
 all: test
 
@@ -142,10 +143,20 @@ bench: bench-build
 bench-quick: bench-build
 	$(PY) bench/run_all.py --quick
 
-bench-compare: install
+# The C++ rows of the comparison (horus-cpp, horus-cpp-spin): bench/compare/cpp/horus_worker,
+# RelWithDebInfo like callgrind_guard.py's build of the same tree (no reconfigure between
+# them); one builder at a time, one job (the reference machine has 2 shared cores).
+COMPARE_JOBS ?= 1
+bench-compare-build: bootstrap
+	@mkdir -p build
+	flock build/.compare.lock sh -c '$(CMAKE) -S bench/compare/cpp -B build/compare $(CMAKE_COMMON) \
+	    -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null && \
+	    $(CMAKE) --build build/compare --target horus_worker -j $(COMPARE_JOBS)'
+
+bench-compare: install bench-compare-build
 	$(PY) bench/compare/run.py
 
-bench-compare-quick: install
+bench-compare-quick: install bench-compare-build
 	$(PY) bench/compare/run.py --quick
 
 bench-guard: install

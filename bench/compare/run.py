@@ -7,7 +7,9 @@
 Installs the peers into .venv-bench (setup_venv.sh), then for every round and every
 transport (order reversed on odd rounds, so all transports see the same machine
 conditions) runs worker.py with the transport's interpreter (horus: .venv,
-peers: .venv-bench). A worker forks a ping and a pong process pinned to two
+peers: .venv-bench), or for the C++ rows (horus-cpp, horus-cpp-spin) the native
+worker build/compare/horus_worker (`make bench-compare-build`; same arguments, same
+schedule, same JSON). A worker forks a ping and a pong process pinned to two
 different cores. A transport that cannot be installed, imported or run gets a row
 with the error text. Writes <date>-<host>-compare.{md,csv,json} and two PNG plots.
 """
@@ -19,6 +21,7 @@ import datetime as dt
 import json
 import os
 import platform
+import shutil
 import socket
 import statistics as st
 import subprocess
@@ -32,6 +35,7 @@ sys.path.insert(0, HERE)
 import transports as T  # noqa: E402  (numpy only; importable from any venv)
 
 VENVS = {"main": os.path.join(ROOT, ".venv"), "bench": os.path.join(ROOT, ".venv-bench")}
+CPP_WORKER = os.path.join(ROOT, "build", "compare", "horus_worker")  # make bench-compare-build
 IMPORTS = {
     "horus": "import horus, torch; horus.Topic",
     "horus-spin": "import horus, torch; horus.Topic",
@@ -45,7 +49,19 @@ IMPORTS = {
 }
 PIP_NAME = {"horus-robotics": "horus-robotics", "iceoryx2": "iceoryx2", "pyzmq-ipc": "pyzmq",
             "zenoh": "eclipse-zenoh", "zenoh-shm": "eclipse-zenoh"}
-RING = {"horus", "horus-spin", "horus-robotics", "iceoryx2"}  # pools/rings to cycle in warm-up
+RING = {"horus", "horus-spin", "horus-cpp", "horus-cpp-spin", "horus-robotics", "iceoryx2"}
+# horus rows: ratio baselines (peers = every other row)
+BASES = ("horus", "horus-spin", "horus-cpp", "horus-cpp-spin")
+BASE_DESC = {
+    "horus": "Python, blocking `recv(timeout)`, futex wake-up",
+    "horus-spin": "Python, `try_recv` polling, like the peers that have no blocking receive",
+    "horus-cpp": "C++ `Topic::recv(timeout)`, futex wake-up",
+    "horus-cpp-spin": "C++ `Topic::try_recv` polling",
+}
+
+
+def is_horus(t):
+    return t in BASES  # pools/rings to cycle in warm-up
 
 FULL = dict(rounds=3, lat_n=3400, lat_cap=8.0, hop_n=500, hop_cap=2.0, thr_n=3200, thr_cap=2.0,
             warm=40, warm_ring=200, warm_cap=0.5, payloads=[p[0] for p in T.PAYLOADS], timeout=400)
@@ -57,8 +73,16 @@ def py_of(tname):
     return os.path.join(VENVS[T.BY_NAME[tname].venv], "bin", "python")
 
 
+def is_native(tname):
+    return getattr(T.BY_NAME[tname], "native", False)
+
+
 def check_transport(tname):
-    """None if usable, else the error text (install log or import error)."""
+    """None if usable, else the error text (install log, import error, missing C++ worker)."""
+    if is_native(tname):
+        if not os.access(CPP_WORKER, os.X_OK):
+            return f"C++ worker missing: {CPP_WORKER} (build it with `make bench-compare-build`)"
+        return None
     py = py_of(tname)
     if not os.path.exists(py):
         return f"interpreter missing: {py}"
@@ -72,16 +96,32 @@ def check_transport(tname):
     return "import failed: " + " ; ".join(msg)
 
 
+def clean_namespace(ns):
+    """Frees the shared memory a finished worker left in /dev/shm under its namespace.
+
+    Worker children end with os._exit (multiprocessing) or are killed, so horus namespaces
+    and horus-robotics' /dev/shm/horus_<ns> stay behind; a full run would otherwise fill a
+    small /dev/shm (SIGBUS in later rows). horus: the project's own cleaner (`horus clean`,
+    skips a namespace a live process still uses); horus-robotics: its directory."""
+    horus_cli = os.path.join(VENVS["main"], "bin", "horus")
+    if os.path.exists(horus_cli):
+        subprocess.run([horus_cli, "clean", ns], capture_output=True, timeout=60)
+    shutil.rmtree(os.path.join("/dev/shm", "horus_" + ns), ignore_errors=True)
+
+
 def run_worker(tname, cfg, tag):
     wcfg = {k: cfg[k] for k in ("lat_n", "lat_cap", "hop_n", "hop_cap", "thr_n", "thr_cap", "warm_cap", "timeout")}
     wcfg["warm"] = cfg["warm_ring"] if tname in RING else cfg["warm"]
     env = dict(os.environ, HORUS_NAMESPACE=f"cmp{tag}", PYTHONWARNINGS="ignore")
-    cmd = [py_of(tname), os.path.join(HERE, "worker.py"), "--transport", tname,
+    head = [CPP_WORKER] if is_native(tname) else [py_of(tname), os.path.join(HERE, "worker.py")]
+    cmd = [*head, "--transport", tname,
            "--payloads", ",".join(cfg["payloads"]), "--tag", tag, "--cfg", json.dumps(wcfg)]
     try:
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=cfg["timeout"] + 60, env=env, cwd=ROOT)
     except subprocess.TimeoutExpired as e:
         return {"error": f"worker timed out after {e.timeout} s"}
+    finally:
+        clean_namespace(f"cmp{tag}")
     lines = [ln for ln in r.stdout.splitlines() if ln.startswith("{")]
     if not lines:
         return {"error": f"worker exit {r.returncode}: " + (r.stderr.strip()[-600:] or "no output")}
@@ -180,6 +220,15 @@ def machine_info():
         except Exception as e:  # noqa: BLE001
             vers[venv] = {"error": str(e)}
     info["versions"] = vers
+    try:  # how the C++ worker was built (build/compare/CMakeCache.txt)
+        cache = dict(ln.split("=", 1) for ln in open(os.path.join(os.path.dirname(CPP_WORKER), "CMakeCache.txt"))
+                     if ln.startswith(("CMAKE_CXX_COMPILER:", "CMAKE_BUILD_TYPE:")))
+        cxx = cache.get("CMAKE_CXX_COMPILER:FILEPATH", "?").strip()
+        ver = subprocess.run([cxx, "--version"], capture_output=True, text=True, timeout=30).stdout.splitlines()
+        info["cpp_worker"] = (f"build/compare/horus_worker, {cache.get('CMAKE_BUILD_TYPE:STRING', '?').strip()}, "
+                              f"{ver[0] if ver else cxx}")
+    except Exception:  # noqa: BLE001
+        pass
     return info
 
 
@@ -190,18 +239,20 @@ def fmt(x, nd=1):
         return f"{x:,.0f}"
     if x >= 100:
         return f"{x:.0f}"
+    if x < 1:  # sub-µs C++ rows
+        return f"{x:.2f}"
     return f"{x:.{nd}f}"
 
 
 def ratios(rows, cfg):
     """Peer median / horus median per payload (> 1: horus faster)."""
     out = {}
-    for base in ("horus", "horus-spin"):
+    for base in BASES:
         if base not in rows:
             continue
         out[base] = {}
         for t, pr in rows.items():
-            if t.startswith("horus") and t != "horus-robotics":
+            if is_horus(t):
                 continue
             out[base][t] = {}
             for k in cfg["payloads"]:
@@ -221,13 +272,16 @@ def make_plots(rows, cfg, info, stem):
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
+        # one colour per transport (the default cycle has 10), C++ rows dashed
+        cmap = plt.get_cmap("tab20")
+        color = {t: cmap(i % 20) for i, t in enumerate(rows)}
         fig, ax = plt.subplots(figsize=(8, 5.5))
         for t, pr in rows.items():
             pts = sorted((pr[k]["bytes"], pr[k]["median_us"]) for k in cfg["payloads"] if pr[k].get("median_us"))
             xs, ys = [x for x, _ in pts], [y for _, y in pts]
             if xs:
-                ax.plot(xs, ys, marker="o", lw=2.5 if t.startswith("horus") and t != "horus-robotics" else 1.3,
-                        label=t)
+                ax.plot(xs, ys, marker="o", lw=2.5 if is_horus(t) else 1.3, color=color[t],
+                        ls="--" if t.startswith("horus-cpp") else "-", label=t)
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("payload (bytes)")
@@ -248,7 +302,8 @@ def make_plots(rows, cfg, info, stem):
         wdt = 0.8 / max(1, len(ts))
         for i, t in enumerate(ts):
             ys = [rows[t][k].get("gb_per_s") or 0 for k in ks]
-            ax.bar(np.arange(len(ks)) + i * wdt, ys, wdt, label=t)
+            ax.bar(np.arange(len(ks)) + i * wdt, ys, wdt, label=t, color=color[t],
+                   hatch="//" if t.startswith("horus-cpp") else None)
         ax.set_xticks(np.arange(len(ks)) + 0.4 - wdt / 2)
         ax.set_xticklabels([labels[k] for k in ks], fontsize=8)
         ax.set_yscale("log")
@@ -295,8 +350,7 @@ def write_outputs(rows, rat, info, cfg, errors, outdir, quick, elapsed):
     L.append("## Headline ratios (peer median latency / horus median latency, same run; > 1 = horus faster)")
     L.append("")
     for base, tab in rat.items():
-        L.append(f"Baseline **{base}** (" + ("blocking `recv(timeout)`, futex wake-up" if base == "horus"
-                 else "`try_recv` polling, like the peers that have no blocking receive") + "):")
+        L.append(f"Baseline **{base}** ({BASE_DESC[base]}):")
         L.append("")
         L.append("| peer | " + " | ".join(labels[k] for k in cfg["payloads"]) + " |")
         L.append("|---|" + "---|" * len(cfg["payloads"]))
@@ -308,7 +362,7 @@ def write_outputs(rows, rat, info, cfg, errors, outdir, quick, elapsed):
             L.append(f"| {t} | " + " | ".join(cells) + " |")
         L.append("")
     # flatness + behind list
-    for base in ("horus", "horus-spin"):
+    for base in BASES:
         if base in rows:
             r = rows[base]
             a, b = r.get(cfg["payloads"][0], {}).get("median_us"), r.get(cfg["payloads"][-1], {}).get("median_us")
@@ -330,6 +384,8 @@ def write_outputs(rows, rat, info, cfg, errors, outdir, quick, elapsed):
              "compare ratios within this run)")
     L.append(f"- kernel {info['kernel']}, Python {info['python']}, date {info['date']}")
     L.append(f"- packages: main .venv {info['versions'].get('main')}; .venv-bench {info['versions'].get('bench')}")
+    if info.get("cpp_worker"):
+        L.append(f"- C++ rows: {info['cpp_worker']}")
     L.append(f"- schedule: {cfg['rounds']} round(s), per round and payload up to {cfg['lat_n']} latency round trips "
              f"(capped at {cfg['lat_cap']} s), {cfg['hop_n']} framework-hop round trips, {cfg['thr_n']} throughput "
              f"messages (capped at {cfg['thr_cap']} s); warm-up {cfg['warm']} round trips "
@@ -338,7 +394,7 @@ def write_outputs(rows, rat, info, cfg, errors, outdir, quick, elapsed):
     L.append("## Results")
     L.append("")
     L.append("Latency = RTT/2 in µs (both sides make a message, send it, receive, touch). hop = the same with "
-             "receive → torch tensor → `t[0].sum()` instead of the page touch. CPU = process CPU time per message in "
+             "receive → torch tensor → `t[0].sum()` instead of the page touch (— for the C++ rows: no torch in C++). CPU = process CPU time per message in "
              "the throughput phase (send side / receive side; pollers burn CPU while waiting). n = latency samples "
              "(all rounds).")
     L.append("")
@@ -440,10 +496,13 @@ def main():
     info = machine_info()
     stem = write_outputs(rows, rat, info, cfg, errors, outdir, a.quick, time.time() - t_start)
     print(f"[compare] wrote {stem}.md (+ .csv .json, plots) in {time.time() - t_start:.0f} s")
-    # the harness itself must work: fail when horus produced no numbers
-    if not rows.get("horus") or not any(r.get("median_us") for r in rows["horus"].values()):
-        print("[compare] FAILED: no horus results", file=sys.stderr)
-        return 1
+    # the harness itself must work: fail when horus (or, when asked for, horus-cpp) produced no numbers
+    for base in ("horus", "horus-cpp"):
+        if base != "horus" and base not in tnames:
+            continue
+        if not rows.get(base) or not any(r.get("median_us") for r in rows[base].values()):
+            print(f"[compare] FAILED: no {base} results", file=sys.stderr)
+            return 1
     return 0
 
 

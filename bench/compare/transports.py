@@ -16,8 +16,9 @@ Every adapter gives both processes of a ping-pong pair the same five operations:
                  of that transport gets one (to_torch()/torch() where the library
                  has it, else torch.from_numpy/frombuffer of what it delivers)
 
-Which interpreter runs an adapter is set by VENV below: horus from the project's
-.venv (it needs the project's build), the peers from .venv-bench.
+Which interpreter runs an adapter is set by `venv` below: horus from the project's
+.venv (it needs the project's build), the peers from .venv-bench. HorusCpp/HorusCppSpin
+(`native = True`) only name the C++ rows: their worker is cpp/horus_worker.cpp.
 """
 from __future__ import annotations
 
@@ -155,6 +156,28 @@ class HorusPySpin(HorusPy):
             n += 1
             if n & 1023 == 0 and time.perf_counter() > end:
                 return None
+
+
+# ---------------------------------------------------------------- horus C++ API (native worker)
+class HorusCpp:
+    """horus C++ API: Topic<Image|PointCloud|Tensor> per direction, fresh pool message per send,
+    blocking Topic::recv(timeout) (futex).
+
+    Not a Python adapter: run.py launches the native worker build/compare/horus_worker
+    (bench/compare/cpp/horus_worker.cpp, a C++ port of worker.py + HorusPy) with the same
+    arguments as worker.py, and it prints the same JSON. No framework hop (no torch in C++)."""
+
+    name = "horus-cpp"
+    venv = None
+    native = True
+    spin = False
+
+
+class HorusCppSpin(HorusCpp):
+    """Same as horus-cpp but the receiver polls try_recv() (like horus-spin)."""
+
+    name = "horus-cpp-spin"
+    spin = True
 
 
 # ---------------------------------------------------------------- horus-robotics (PyPI)
@@ -578,5 +601,5 @@ class ZenohShm(Zenoh):
     use_shm = True
 
 
-TRANSPORTS = [HorusPy, HorusPySpin, HorusRobotics, Iceoryx2, Zmq, MpQueue, MpShm, Zenoh, ZenohShm]
+TRANSPORTS = [HorusPy, HorusPySpin, HorusCpp, HorusCppSpin, HorusRobotics, Iceoryx2, Zmq, MpQueue, MpShm, Zenoh, ZenohShm]
 BY_NAME = {t.name: t for t in TRANSPORTS}
