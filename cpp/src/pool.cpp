@@ -20,7 +20,7 @@ namespace {
 
 constexpr uint64_t kMinBlock = 256;
 constexpr uint32_t kMaxClass = (40 - 8) * 4;      // blocks up to 1 TiB
-constexpr uint64_t kSegmentTarget = 32ull << 20;  // aim for ~32 MiB segments
+constexpr uint64_t kSegmentTarget = 16ull << 20;  // aim for ~16 MiB segments (their pages are reserved up front)
 constexpr uint32_t kMaxBlocksPerSegment = 1024;
 constexpr uint32_t kNoSegment = UINT32_MAX;
 
@@ -462,14 +462,24 @@ uint32_t Pool::create_segment(uint32_t size_class, uint64_t bytes) {
     while (count > 0 && (reserved > max_bytes_ || geometry(block_size, count).total > max_bytes_ - reserved))
         count /= 2;
     if (count == 0) return kNoSegment;
-    const SegmentGeometry g = geometry(block_size, count);
     const std::string name = segment_name(index);
-    ShmSegment shm = ShmSegment::create_exclusive(name, g.total);
-    if (!shm.valid()) {  // left over from a creator that died before publishing it
-        ShmSegment::unlink(name);
-        shm = ShmSegment::create_exclusive(name, g.total);
-        if (!shm.valid()) throw ShmError("cannot create pool segment '/dev/shm" + name + "'");
+    ShmSegment::unlink(name);  // left over from a creator that died before publishing it
+    ShmSegment shm;
+    // /dev/shm itself may be fuller than our cap assumes (other namespaces, other
+    // programs): try smaller segments, down to one block, before giving up.
+    for (;; count /= 2) {
+        if (count == 0) {
+            dev_shm_full_ = true;  // named in the PoolExhausted message
+            return kNoSegment;
+        }
+        try {
+            shm = ShmSegment::create_exclusive(name, geometry(block_size, count).total);
+            break;
+        } catch (const ShmNoSpace&) {
+        }
     }
+    if (!shm.valid()) throw ShmError("cannot create pool segment '/dev/shm" + name + "'");
+    const SegmentGeometry g = geometry(block_size, count);
     auto* h = static_cast<layout::SegmentHeader*>(shm.data());
     h->magic = layout::kSegmentMagic;
     h->version = layout::kLayoutVersion;
@@ -563,8 +573,11 @@ Block Pool::allocate(std::size_t bytes) {
             bytes_str(class_block_size(cls)) + " block); " + bytes_str(in_use) + " in use in " +
             std::to_string(blocks) + " blocks, " +
             bytes_str(control_->reserved_bytes.load()) + " of the cap " + bytes_str(max_bytes_) +
-            " reserved (namespace '" + shm_namespace() +
-            "'). Drop messages and array views you no longer need, or raise HORUS_POOL_MAX_BYTES.");
+            " reserved (namespace '" + shm_namespace() + "'). " +
+            (dev_shm_full_.exchange(false)
+                 ? "/dev/shm itself is full: free shared memory (`horus list`, `horus clean`) or enlarge "
+                   "/dev/shm."
+                 : "Drop messages and array views you no longer need, or raise HORUS_POOL_MAX_BYTES."));
     }
     if (MappedSegment* seg = segment(created))
         if (Block b = allocate_in(seg)) return b;

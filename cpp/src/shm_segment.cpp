@@ -74,6 +74,17 @@ ShmSegment ShmSegment::create_exclusive(const std::string& name, std::size_t siz
         shm_unlink(name.c_str());
         fail("sizing shared memory", name, err);
     }
+    // Reserve every page now. tmpfs is sparse: without this, a write to a page that a
+    // full /dev/shm cannot back kills the process with SIGBUS long after creation.
+    // With it, a full /dev/shm is an exception here, where the caller can handle it.
+    if (int err = posix_fallocate(fd, 0, static_cast<off_t>(size)); err != 0) {
+        close(fd);
+        shm_unlink(name.c_str());
+        if (err == ENOSPC)
+            throw ShmNoSpace("/dev/shm has no room for '" + name + "' (" + std::to_string(size) +
+                             " bytes); free shared memory (`horus list`, `horus clean`) or enlarge /dev/shm");
+        fail("reserving shared memory", name, err);
+    }
     void* base = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     int err = errno;
     close(fd);

@@ -57,6 +57,12 @@ class ShmError : public Error {
     using Error::Error;
 };
 
+/// /dev/shm has no room for a new shared-memory object (ENOSPC when reserving its pages).
+class ShmNoSpace : public ShmError {
+  public:
+    using ShmError::ShmError;
+};
+
 /// A block reference whose block was already freed (its generation moved on).
 class StaleReference : public Error {
   public:

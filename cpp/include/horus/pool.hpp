@@ -155,6 +155,7 @@ class Pool {
     uint32_t slot_ = layout::kMaxProcesses;
     uint64_t max_bytes_ = 0;
     std::atomic<bool> detached_{false};
+    std::atomic<bool> dev_shm_full_{false};  // set by create_segment (under the control mutex)
     static inline std::atomic<ExtraReclaimer> extra_reclaimer_{nullptr};  // constant-initialised
     std::array<std::atomic<MappedSegment*>, layout::kMaxSegments> mapped_{};
     std::atomic<uint32_t> mapped_limit_{0};  // 1 + highest mapped index (find() scans only these)
