@@ -10,26 +10,13 @@
 #include "horus/error.hpp"
 #include "horus/image.hpp"
 #include "horus/pool.hpp"
+#include "test_messages_common.hpp"
 
 using namespace horus;
 
 namespace {
 
-template <typename E, typename F>
-std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const E& e) {
-        return e.what();
-    } catch (const std::exception& e) {
-        ADD_FAILURE() << "wrong exception type: " << e.what();
-        return e.what();
-    }
-    ADD_FAILURE() << "expected exception not thrown";
-    return {};
-}
-
-#define EXPECT_HAS(msg, sub) EXPECT_NE((msg).find(sub), std::string::npos) << (msg)
+using horus_test::error_of;
 
 const Encoding kAll[] = {Encoding::Mono8,   Encoding::Mono16,  Encoding::Rgb8,       Encoding::Bgr8,
                          Encoding::Rgba8,   Encoding::Bgra8,   Encoding::Yuv422,     Encoding::Mono32F,
