@@ -19,19 +19,8 @@
 #include "horus/error.hpp"
 #include "horus/pool.hpp"
 #include "horus/pool_layout.hpp"
+#include "../tests/pool_test_access.hpp"
 
-namespace horus {
-/// Test/fuzz access to Pool internals (declared a friend in pool.hpp).
-struct PoolTestAccess {
-    static Pool* make() { return new Pool(); }
-    static void attach(Pool& p) { p.attach(); }
-    static layout::PoolControl* control(Pool& p) { return p.control_; }
-    static void destroy(Pool* p) {
-        for (auto& m : p->mapped_) delete m.load();
-        delete p;
-    }
-};
-}  // namespace horus
 
 using namespace horus;
 using PTA = horus::PoolTestAccess;

@@ -17,19 +17,8 @@
 #include "horus/tensor.hpp"
 #include "horus/topic_layout.hpp"
 #include "horus/topic_ring.hpp"
+#include "pool_test_access.hpp"
 
-namespace horus {
-/// Test access to Pool internals (a friend of Pool, see pool.hpp).
-struct PoolTestAccess {
-    static Pool* make() { return new Pool(); }
-    static void attach(Pool& p) { p.attach(); }
-    static layout::PoolControl* control(Pool& p) { return p.control_; }
-    static void destroy(Pool* p) {
-        for (auto& m : p->mapped_) delete m.load();
-        delete p;
-    }
-};
-}  // namespace horus
 
 using namespace horus;
 using PTA = horus::PoolTestAccess;
