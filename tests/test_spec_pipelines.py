@@ -13,13 +13,10 @@ it is present). The other spec blocks are in test_spec_examples.py.
 
 from __future__ import annotations
 
-import os
 import queue
 import signal
 import subprocess
-import sys
 import textwrap
-import threading
 import time
 from pathlib import Path
 
@@ -29,7 +26,8 @@ import pytest
 import horus
 from horus import Image, Topic
 
-from conftest import SESSION_NAMESPACE, new_namespace, shm_objects
+from _child import Child
+from conftest import new_namespace, shm_objects
 
 SPEC = Path(__file__).resolve().parent.parent.parent / "shared" / "spec" / "memory-types.txt"
 
@@ -104,47 +102,6 @@ def test_snippets_are_verbatim(snippet):
     assert starts, "the snippet differs from the spec (beyond indentation)"
 
 
-class Child:
-    """A child interpreter whose stdout lines arrive through a queue (so reads can time out)."""
-
-    def __init__(self, code: str, *args: str, namespace: str = SESSION_NAMESPACE, stdin: bool = False):
-        env = dict(os.environ, HORUS_NAMESPACE=namespace, PYTHONUNBUFFERED="1")
-        self.proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), *args], env=env,
-                                     stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.lines: queue.Queue = queue.Queue()
-        self.out: list[str] = []
-        self.err: list[str] = []
-        threading.Thread(target=self._pump, daemon=True).start()
-        threading.Thread(target=lambda: self.err.extend(self.proc.stderr), daemon=True).start()
-
-    def _pump(self):
-        for line in self.proc.stdout:
-            self.lines.put(line.rstrip("\n"))
-        self.lines.put(None)
-
-    def expect(self, prefix: str, timeout: float = 30.0) -> str:
-        deadline = time.monotonic() + timeout
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                line = self.lines.get(timeout=left)
-            except queue.Empty:
-                break
-            if line is None:
-                self.proc.wait(timeout=5)
-                raise AssertionError(f"child exited rc={self.proc.returncode} before {prefix!r}: "
-                                     f"{self.out[-5:]} {''.join(self.err)[-3000:]}")
-            self.out.append(line)
-            if line.startswith(prefix):
-                return line
-        raise AssertionError(f"no {prefix!r} within {timeout} s: {self.out[-5:]} {''.join(self.err)[-3000:]}")
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-
-
 # ----------------------------------------------------------------- Usage with Topics
 def test_usage_with_topics(capsys, no_leak):
     ns: dict = {}
@@ -193,7 +150,7 @@ def test_edge_detector_pipeline_with_a_camera_in_another_process(no_leak):
     edges_out = Topic(Image, "camera.edges")
     camera = None
     try:
-        camera = Child(CAMERA, str(n), "0.04", stdin=True)
+        camera = Child.python(CAMERA, str(n), "0.04", stdin=True)
         camera.expect("ready")
         camera.proc.stdin.write("go\n")
         camera.proc.stdin.flush()
@@ -240,7 +197,7 @@ def test_edge_detector_pipeline_with_a_camera_in_another_process(no_leak):
                 except (OSError, subprocess.TimeoutExpired):
                     pass
             camera.kill()
-    assert camera.proc.returncode == 0, "".join(camera.err)
+    assert camera.proc.returncode == 0, camera.stderr
     del ns, detector, frames_seen, edges_out
 
 
@@ -269,9 +226,9 @@ def test_ml_pipeline_runs_until_signalled(sig):
     namespace = new_namespace("ml")
     observer = pipeline = None
     try:
-        observer = Child(OBSERVER, "15", "30", namespace=namespace)
+        observer = Child.python(OBSERVER, "15", "30", env={"HORUS_NAMESPACE": namespace})
         observer.expect("ready")
-        pipeline = Child(ML_PIPELINE, namespace=namespace)
+        pipeline = Child.python(ML_PIPELINE, env={"HORUS_NAMESPACE": namespace})
         frames = [observer.expect("frame ", timeout=30) for _ in range(15)]
         observer.expect("observed 15")
         assert frames == ["frame camera_front 640 480 rgb8"] * 15
@@ -280,7 +237,7 @@ def test_ml_pipeline_runs_until_signalled(sig):
         assert pipeline.proc.poll() is None, "horus.run(camera, model) returned by itself"
         pipeline.proc.send_signal(sig)
         pipeline.proc.wait(timeout=15)
-        err = "".join(pipeline.err)
+        err = pipeline.stderr
         assert pipeline.proc.returncode == 0, err
         assert "Traceback" not in err, err
     finally:
