@@ -145,6 +145,36 @@ def test_recv_timeout_waits_without_burning_a_core():
     assert cpu < 0.25 * wall, f"recv(timeout=0.2) used {cpu:.3f} s of CPU in {wall:.3f} s: it spins"
 
 
+def test_recv_spin_setting_is_validated_and_zero_still_wakes(run_child):
+    bad = run_child(
+        """
+        from horus import Image, Topic
+        try:
+            Topic(Image, "spin_bad")
+        except ValueError as e:
+            print("ValueError:", e)
+        """,
+        env={"HORUS_RECV_SPIN_US": "-3"},
+    )
+    assert "ValueError: HORUS_RECV_SPIN_US='-3' is invalid" in bad.stdout, bad.stdout + bad.stderr
+    assert "0 to 1000000" in bad.stdout
+    # HORUS_RECV_SPIN_US=0: recv() sleeps at once and is still woken by a send.
+    ok = run_child(
+        """
+        import threading, time
+        from horus import Image, Topic
+        sub, pub = Topic(Image, "spin_zero"), Topic(Image, "spin_zero")
+        threading.Timer(0.05, lambda: pub.send(Image(height=2, width=2, encoding="rgb8"))).start()
+        t0 = time.perf_counter()
+        m = sub.recv(timeout=5)
+        print("got", m is not None, round(time.perf_counter() - t0, 3))
+        """,
+        env={"HORUS_RECV_SPIN_US": "0"},
+    )
+    assert ok.stdout.startswith("got True"), ok.stdout + ok.stderr
+    assert float(ok.stdout.split()[2]) < 2.0
+
+
 def test_blocking_recv_in_thread_wakes_promptly_on_send():
     name = unique("wake")
     sub, pub = Topic(Image, name), Topic(Image, name)

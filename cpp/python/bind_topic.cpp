@@ -12,6 +12,7 @@
 #include "horus/point_cloud.hpp"
 #include "horus/tensor.hpp"
 #include "horus/topic.hpp"
+#include "horus/topic_endpoint.hpp"
 #include "horus/topic_ring.hpp"
 
 namespace nb = nanobind;
@@ -20,10 +21,9 @@ namespace horus::py {
 namespace {
 
 struct PyTopic {
-    std::shared_ptr<TopicRing> ring;
+    TopicEndpoint endpoint;   // cursor, losses, subscriber entry (topic_endpoint.hpp)
     nb::object message_type;  // the class given, or None (typed by whoever created the topic)
-    uint64_t cursor = 0;
-    uint64_t dropped = 0;
+    TopicRing& ring() const { return endpoint.ring(); }
 };
 
 uint32_t kind_of_type(nb::handle type) {
@@ -58,7 +58,7 @@ nb::object try_recv(PyTopic& t) {
     for (;;) {
         TensorDescriptor desc;
         Block block;
-        if (!t.ring->try_read(t.cursor, t.dropped, desc, block)) return nb::none();
+        if (!t.endpoint.try_read(desc, block)) return nb::none();
         try {
             switch (desc.kind) {
                 case MessageKind::Image: return nb::cast(Image::received(desc, std::move(block)));
@@ -69,7 +69,7 @@ nb::object try_recv(PyTopic& t) {
         } catch (const ShmError&) {
         } catch (const TypeMismatch&) {
         }
-        ++t.dropped;  // a corrupt descriptor is skipped, never trusted
+        t.endpoint.count_dropped();  // a corrupt descriptor is skipped, never trusted
     }
 }
 
@@ -112,6 +112,10 @@ void bind_topic(nb::module_& m) {
                         "both sends and receives; it receives everything sent on its name after it was\n"
                         "created, by any process (itself included). A subscriber that falls more than\n"
                         "`capacity` messages behind loses the oldest ones; `dropped` counts them.\n\n"
+                        "A message is kept until every subscribing Topic has read it, then its pool block\n"
+                        "is recycled. A Topic that sends before it ever calls recv()/try_recv() is a\n"
+                        "publisher and keeps nothing for itself (if it reads later, what was recycled\n"
+                        "meanwhile counts in `dropped`); the newest message is always kept.\n\n"
                         "capacity (a power of two up to 65536) is fixed by whoever creates the topic; the\n"
                         "default is 8 for Image, DepthImage and PointCloud (each slot keeps its message's\n"
                         "block alive, so rings of big messages stay short) and 64 for Tensor or a topic\n"
@@ -136,10 +140,9 @@ void bind_topic(nb::module_& m) {
                     validate_capacity(*capacity);
                     cap = static_cast<uint32_t>(*capacity);
                 }
-                new (self) PyTopic();
-                self->ring = TopicRing::open(n, kind, cap);
-                self->message_type = kind != 0 ? nb::borrow(message_type) : type_of_kind(self->ring->kind());
-                self->cursor = self->ring->write_sequence();
+                std::shared_ptr<TopicRing> ring = TopicRing::open(n, kind, cap);
+                nb::object type = kind != 0 ? nb::borrow(message_type) : type_of_kind(ring->kind());
+                new (self) PyTopic{TopicEndpoint(std::move(ring)), std::move(type)};
             },
             nb::arg("message_type").none(), nb::arg("name") = nb::none(), nb::arg("capacity") = nb::none())
         .def(
@@ -149,7 +152,7 @@ void bind_topic(nb::module_& m) {
                 if (!m)
                     throw TypeMismatch("Topic.send() expects an Image, DepthImage, PointCloud or Tensor; got " +
                                        nb::cast<std::string>(nb::repr(msg)));
-                t.ring->publish(*m);
+                t.endpoint.publish(*m);
             },
             nb::arg("msg").none(),
             "Publishes `msg` without copying its payload. The message becomes shared: "
@@ -174,8 +177,9 @@ void bind_topic(nb::module_& m) {
                     const auto slice = std::min<std::chrono::nanoseconds>(
                         std::chrono::duration_cast<std::chrono::nanoseconds>(left), std::chrono::milliseconds(50));
                     {
+                        const uint64_t cursor = t.endpoint.cursor();  // read with the GIL held
                         nb::gil_scoped_release release;
-                        t.ring->wait(t.cursor, slice);
+                        t.ring().wait(cursor, slice);
                     }
                     if (PyErr_CheckSignals() != 0) throw nb::python_error();
                     got = try_recv(t);
@@ -185,27 +189,24 @@ void bind_topic(nb::module_& m) {
             nb::arg("timeout").none() = nb::none(),
             "The next message. Without timeout (None) it returns None at once when nothing is "
             "waiting; with timeout= seconds it waits up to that long (without spinning).")
-        .def_prop_ro("name", [](const PyTopic& t) { return t.ring->name(); }, "Topic name.")
-        .def_prop_ro("capacity", [](const PyTopic& t) { return t.ring->capacity(); },
+        .def_prop_ro("name", [](const PyTopic& t) { return t.ring().name(); }, "Topic name.")
+        .def_prop_ro("capacity", [](const PyTopic& t) { return t.ring().capacity(); },
                      "Ring slots: how far a subscriber may fall behind before losing messages.")
         .def_prop_ro("message_type", [](const PyTopic& t) {
-                         return t.message_type.is_none() ? type_of_kind(t.ring->kind()) : t.message_type;
+                         return t.message_type.is_none() ? type_of_kind(t.ring().kind()) : t.message_type;
                      },
                      "The message class this topic carries (None if not known yet).")
-        .def_prop_ro("dropped", [](const PyTopic& t) { return t.dropped; },
+        .def_prop_ro("dropped", [](const PyTopic& t) { return t.endpoint.dropped(); },
                      "Messages this subscriber lost because it fell more than capacity behind.")
-        .def_prop_ro("published", [](const PyTopic& t) { return t.ring->write_sequence(); },
+        .def_prop_ro("published", [](const PyTopic& t) { return t.ring().write_sequence(); },
                      "Messages sent on this topic by anyone since it was created.")
-        .def_prop_ro("pending", [](const PyTopic& t) {
-                         const uint64_t ws = t.ring->write_sequence();
-                         return ws > t.cursor ? std::min<uint64_t>(ws - t.cursor, t.ring->capacity()) : 0;
-                     },
+        .def_prop_ro("pending", [](const PyTopic& t) { return t.endpoint.pending(); },
                      "Messages waiting for this subscriber (at most capacity).")
         .def("__repr__", [](const PyTopic& t) {
-            nb::object type = t.message_type.is_none() ? type_of_kind(t.ring->kind()) : t.message_type;
+            nb::object type = t.message_type.is_none() ? type_of_kind(t.ring().kind()) : t.message_type;
             std::string tn = type.is_none() ? "untyped" : nb::cast<std::string>(type.attr("__name__"));
-            return "Topic(" + tn + ", name='" + t.ring->name() + "', capacity=" +
-                   std::to_string(t.ring->capacity()) + ", dropped=" + std::to_string(t.dropped) + ")";
+            return "Topic(" + tn + ", name='" + t.ring().name() + "', capacity=" +
+                   std::to_string(t.ring().capacity()) + ", dropped=" + std::to_string(t.endpoint.dropped()) + ")";
         });
 }
 

@@ -13,19 +13,16 @@ Node::Node(Options options) : options_(std::move(options)) {
     if (!std::isfinite(options_.rate) || options_.rate <= 0)
         throw InvalidArgument("Node '" + options_.name + "': rate = " + std::to_string(options_.rate) +
                               " Hz is invalid; expected a finite number > 0");
-    for (const auto& t : options_.subs) subscription(t);
-    for (const auto& t : options_.pubs) subscription(t);
+    for (const auto& t : options_.subs) endpoint(t);
+    for (const auto& t : options_.pubs) endpoint(t);
 }
 
-Node::Subscription& Node::subscription(const std::string& topic) {
+TopicEndpoint& Node::endpoint(const std::string& topic) {
     auto it = topics_.find(topic);
     if (it != topics_.end()) return it->second;
-    Subscription s;
-    s.ring = TopicRing::open(topic, 0, std::nullopt);
-    s.cursor = s.ring->write_sequence();
-    return topics_.emplace(topic, std::move(s)).first->second;
+    return topics_.emplace(topic, TopicEndpoint(TopicRing::open(topic, 0, std::nullopt))).first->second;
 }
 
-void Node::send(const std::string& topic, Message& msg) { subscription(topic).ring->publish(msg); }
+void Node::send(const std::string& topic, Message& msg) { endpoint(topic).publish(msg); }
 
 }  // namespace horus

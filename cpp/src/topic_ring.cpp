@@ -3,8 +3,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <sched.h>
 #include <thread>
 #include <unistd.h>
 #include <unordered_map>
@@ -52,8 +54,21 @@ TensorDescriptor load_descriptor(tl::TopicSlot& slot) {
     return d;
 }
 
+// Bumped in the child after every fork(): see TopicRing::fork_epoch().
+std::atomic<uint32_t> g_fork_epoch{0};
+[[maybe_unused]] const bool kForkEpochCounted =
+    pthread_atfork(nullptr, nullptr, [] { g_fork_epoch.fetch_add(1, std::memory_order_relaxed); }) == 0;
+
 // Whenever the pool reclaims dead processes it also tears down topics whose users all died.
 [[maybe_unused]] const bool kTopicsReclaimedWithPool = (Pool::set_extra_reclaimer(&reclaim_topics_locked), true);
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield" ::: "memory");
+#endif
+}
 
 bool kind_valid(uint32_t k) { return k <= static_cast<uint32_t>(MessageKind::PointCloud); }
 
@@ -73,28 +88,52 @@ tl::TopicSlot* slots_of(void* base) {
     return reinterpret_cast<tl::TopicSlot*>(static_cast<std::byte*>(base) + sizeof(tl::TopicHeader));
 }
 
-/// Under the topic mutex: frees the entries of users that died; true if a live user remains.
+/// Under the topic mutex: frees the entries of users that died and the subscriber
+/// entries of processes that are no longer users; recounts overflow_subscribers.
+/// True if a live user remains.
 bool reap_dead_users(tl::TopicHeader* h) {
     bool anyone = false;
+    uint32_t overflow = 0;
     for (auto& user : h->users)
         if (user.state.load() == 1) {
-            if (is_alive(ProcessIdentity{user.pid, user.start_time}))
+            if (is_alive(ProcessIdentity{user.pid, user.start_time})) {
                 anyone = true;
-            else
+                overflow += user.overflow_subscribers;
+            } else {
+                user.overflow_subscribers = 0;
                 user.state.store(0);
+            }
         }
+    h->overflow_subscribers = overflow;
+    auto is_user = [h](const tl::TopicSubscriber& sub) {
+        for (const auto& user : h->users)
+            if (user.state.load() == 1 && user.pid == sub.pid && user.start_time == sub.start_time) return true;
+        return false;
+    };
+    uint32_t limit = std::min(h->subscriber_limit, tl::kMaxSubscribers);
+    for (uint32_t i = 0; i < limit; ++i)
+        if (h->subscribers[i].state.load() == 1 && !is_user(h->subscribers[i])) h->subscribers[i].state.store(0);
+    while (limit > 0 && h->subscribers[limit - 1].state.load() == 0) --limit;
+    h->subscriber_limit = limit;
     return anyone;
 }
 
+/// True if `slot` is complete and owns a ring reference on its block (under the mutex).
+bool slot_holds_ref(const tl::TopicSlot& slot) {
+    const uint64_t seq = slot.seq.load(std::memory_order_acquire);
+    return seq != 0 && seq % 2 == 0 && slot.holds_ref.load(std::memory_order_relaxed) != 0;
+}
+
 /// Under the topic mutex, once no user is left: marks the topic destroyed (attachers
-/// start over), drops the ring references its complete slots hold, and unlinks it.
+/// start over), drops the ring references its slots hold, and unlinks it.
 void destroy_topic(Pool& pool, tl::TopicHeader* h, tl::TopicSlot* slots, uint32_t capacity,
                    const std::string& shm) {
     h->destroyed.store(1, std::memory_order_release);
-    for (uint32_t i = 0; i < capacity; ++i) {
-        const uint64_t seq = slots[i].seq.load(std::memory_order_acquire);
-        if (seq != 0 && seq % 2 == 0) pool.remove_ring_ref(load_descriptor(slots[i]).block);
-    }
+    for (uint32_t i = 0; i < capacity; ++i)
+        if (slot_holds_ref(slots[i])) {
+            slots[i].holds_ref.store(0, std::memory_order_relaxed);
+            pool.remove_ring_ref(load_descriptor(slots[i]).block);
+        }
     ShmSegment::unlink(shm);
 }
 
@@ -149,6 +188,22 @@ void validate_topic_name(const std::string& name) {
                               " characters from A-Z a-z 0-9 _ . - (e.g. 'camera.rgb')");
 }
 
+std::chrono::nanoseconds TopicRing::recv_spin() {
+    static const std::chrono::nanoseconds spin = [] {
+        const char* env = std::getenv("HORUS_RECV_SPIN_US");
+        if (!env || !*env) return std::chrono::nanoseconds(std::chrono::microseconds(kDefaultRecvSpinUs));
+        char* end = nullptr;
+        errno = 0;
+        const long long v = std::strtoll(env, &end, 10);
+        if (*end != '\0' || errno != 0 || v < 0 || v > kMaxRecvSpinUs)
+            throw InvalidArgument(std::string("HORUS_RECV_SPIN_US='") + env +
+                                  "' is invalid: expected whole microseconds from 0 to " +
+                                  std::to_string(kMaxRecvSpinUs) + " (0 = always sleep at once)");
+        return std::chrono::nanoseconds(std::chrono::microseconds(v));
+    }();
+    return spin;
+}
+
 uint32_t TopicRing::default_capacity(uint32_t kind) {
     switch (static_cast<MessageKind>(kind)) {
         case MessageKind::Image:
@@ -170,6 +225,7 @@ std::shared_ptr<TopicRing> TopicRing::open(const std::string& name, uint32_t kin
                                            std::optional<uint32_t> capacity) {
     validate_topic_name(name);
     if (capacity) validate_capacity(*capacity);
+    recv_spin();  // a bad HORUS_RECV_SPIN_US is reported here, not in the first recv()
     if (!kind_valid(kind)) throw InvalidArgument("invalid message kind " + std::to_string(kind));
     Pool::instance();  // the pool outlives every topic of the namespace
     Registry& reg = registry();
@@ -266,13 +322,10 @@ void TopicRing::attach(uint32_t kind, std::optional<uint32_t> capacity) {
             throw InvalidArgument("topic '" + name_ + "' already exists with capacity " +
                                   std::to_string(capacity_) + "; asked for " + std::to_string(*capacity));
         }
+        reap_dead_users(header_);  // users that died without closing the topic
         uint32_t free_slot = tl::kMaxUsers;
-        for (uint32_t u = 0; u < tl::kMaxUsers; ++u) {
-            tl::TopicUser& user = header_->users[u];
-            if (user.state.load() == 1 && !is_alive(ProcessIdentity{user.pid, user.start_time}))
-                user.state.store(0);  // a user that died without closing the topic
-            if (user.state.load() == 0 && free_slot == tl::kMaxUsers) free_slot = u;
-        }
+        for (uint32_t u = 0; u < tl::kMaxUsers && free_slot == tl::kMaxUsers; ++u)
+            if (header_->users[u].state.load() == 0) free_slot = u;
         if (free_slot == tl::kMaxUsers) {
             unlock();
             throw ShmError("topic '" + name_ + "' already has " + std::to_string(tl::kMaxUsers) +
@@ -280,6 +333,7 @@ void TopicRing::attach(uint32_t kind, std::optional<uint32_t> capacity) {
         }
         header_->users[free_slot].pid = me.pid;
         header_->users[free_slot].start_time = me.start_time;
+        header_->users[free_slot].overflow_subscribers = 0;
         header_->users[free_slot].state.store(1, std::memory_order_release);
         user_slot_ = free_slot;
         unlock();
@@ -301,6 +355,82 @@ void TopicRing::leave() noexcept {
     } catch (...) {
         // Leaving runs from destructors; the next user reaps our entry if this failed.
     }
+}
+
+uint32_t TopicRing::fork_epoch() { return g_fork_epoch.load(std::memory_order_relaxed); }
+
+uint32_t TopicRing::add_subscriber(uint64_t cursor) {
+    const ProcessIdentity me = current_process();
+    lock();
+    tl::TopicHeader* h = header_;
+    uint32_t entry = kOverflowEntry;
+    for (uint32_t i = 0; i < tl::kMaxSubscribers; ++i)
+        if (h->subscribers[i].state.load(std::memory_order_relaxed) == 0) {
+            entry = i;
+            break;
+        }
+    if (entry == kOverflowEntry) {
+        ++h->users[user_slot_].overflow_subscribers;
+        ++h->overflow_subscribers;
+    } else {
+        tl::TopicSubscriber& sub = h->subscribers[entry];
+        sub.pid = me.pid;
+        sub.start_time = me.start_time;
+        sub.cursor.store(cursor, std::memory_order_relaxed);
+        sub.state.store(1, std::memory_order_relaxed);
+        h->subscriber_limit = std::max(std::min(h->subscriber_limit, tl::kMaxSubscribers), entry + 1);
+    }
+    unlock();
+    return entry;
+}
+
+void TopicRing::remove_subscriber(uint32_t entry) noexcept {
+    if (!header_) return;
+    try {
+        lock();
+    } catch (...) {
+        return;  // the entry is freed with our user entry when the topic is next reaped
+    }
+    tl::TopicHeader* h = header_;
+    if (entry == kOverflowEntry) {
+        if (h->users[user_slot_].overflow_subscribers > 0) --h->users[user_slot_].overflow_subscribers;
+        if (h->overflow_subscribers > 0) --h->overflow_subscribers;
+    } else if (entry < tl::kMaxSubscribers) {
+        h->subscribers[entry].state.store(0, std::memory_order_relaxed);
+        uint32_t limit = std::min(h->subscriber_limit, tl::kMaxSubscribers);
+        while (limit > 0 && h->subscribers[limit - 1].state.load(std::memory_order_relaxed) == 0) --limit;
+        h->subscriber_limit = limit;
+    }
+    unlock();
+}
+
+void TopicRing::release_read_locked(Pool& pool, uint64_t newest) {
+    tl::TopicHeader* h = header_;
+    if (h->overflow_subscribers != 0) return;  // a subscriber we cannot see: keep everything
+    uint64_t until = newest;                    // the newest message is never released early
+    const uint32_t limit = std::min(h->subscriber_limit, tl::kMaxSubscribers);
+    for (uint32_t i = 0; i < limit; ++i) {
+        const tl::TopicSubscriber& sub = h->subscribers[i];
+        if (sub.state.load(std::memory_order_relaxed) == 1)
+            until = std::min(until, sub.cursor.load(std::memory_order_acquire));
+    }
+    // Older messages were overwritten. (Written so that a corrupt write_seq near 2^64
+    // cannot wrap it: then the loop below would not end; found by fuzz_topic.)
+    const uint64_t oldest = newest >= capacity_ ? newest - capacity_ + 1 : 0;
+    uint64_t from = h->release_seq;
+    if (from < oldest || from > newest) from = oldest;  // (also a corrupt value: never trusted)
+    for (uint64_t m = from; m < until; ++m) {  // at most capacity_ messages: oldest <= from <= until <= newest
+        tl::TopicSlot& slot = slots_[m & (capacity_ - 1)];
+        if (slot.seq.load(std::memory_order_relaxed) != 2 * m + 2 ||
+            slot.holds_ref.load(std::memory_order_relaxed) == 0)
+            continue;
+        const BlockRef block = load_descriptor(slot).block;
+        // Flag first: a publisher killed between the two leaves a count one too high,
+        // which reclamation repairs (it counts flagged slots), never one too low.
+        slot.holds_ref.store(0, std::memory_order_relaxed);
+        pool.remove_ring_ref(block);
+    }
+    h->release_seq = std::max(from, until);
 }
 
 uint32_t TopicRing::kind() const { return header_->kind.load(std::memory_order_acquire); }
@@ -333,17 +463,20 @@ void TopicRing::publish(Message& msg) {
     msg.mark_shared();
     const uint64_t s = header_->write_seq.load(std::memory_order_relaxed);
     tl::TopicSlot& slot = slots_[s & (capacity_ - 1)];
-    const uint64_t prev = slot.seq.load(std::memory_order_relaxed);
     // An odd seq means a publisher died mid-write: its descriptor is not trusted (the
-    // reconciliation after its death fixes the counts instead).
-    const bool release_overwritten = prev != 0 && prev % 2 == 0;
+    // reconciliation after its death fixes the counts instead). A slot released early
+    // (holds_ref 0) has no reference left to drop.
+    const bool release_overwritten = slot_holds_ref(slot);
     const TensorDescriptor overwritten = release_overwritten ? load_descriptor(slot) : TensorDescriptor{};
+    slot.holds_ref.store(0, std::memory_order_relaxed);
     slot.seq.store(2 * s + 1, std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_release);
     store_descriptor(slot, d);
+    slot.holds_ref.store(1, std::memory_order_relaxed);
     slot.seq.store(2 * s + 2, std::memory_order_release);
     header_->write_seq.store(s + 1, std::memory_order_seq_cst);
     if (release_overwritten) pool.remove_ring_ref(overwritten.block);
+    release_read_locked(pool, s);
     unlock();
 
     header_->futex_word.fetch_add(1, std::memory_order_seq_cst);
@@ -406,7 +539,21 @@ bool TopicRing::try_read(uint64_t& cursor, uint64_t& dropped, TensorDescriptor& 
 }
 
 void TopicRing::wait(uint64_t cursor, std::chrono::nanoseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    const auto start = std::chrono::steady_clock::now();
+    const auto deadline = start + timeout;
+    // Spin first: a message that comes within recv_spin() is taken without the
+    // futex sleep and wake-up, which cost microseconds per hop when the two
+    // processes run on different cores (tens of microseconds on some VMs).
+    const auto spin_until = start + std::min(timeout, recv_spin());
+    // Every 256 polls it yields, so a publisher sharing our core is not held up.
+    for (unsigned n = 1;; ++n) {
+        if (header_->write_seq.load(std::memory_order_acquire) > cursor) return;
+        if (n % 64 == 0) {
+            if (std::chrono::steady_clock::now() >= spin_until) break;
+            if (n % 256 == 0) sched_yield();
+        }
+        cpu_relax();
+    }
     for (;;) {
         if (header_->write_seq.load(std::memory_order_seq_cst) > cursor) return;
         const uint32_t w = header_->futex_word.load(std::memory_order_seq_cst);
@@ -454,8 +601,8 @@ std::size_t reclaim_topics_locked(Pool& pool) {
             continue;
         }
         for (uint32_t i = 0; i < t.capacity; ++i) {
-            const uint64_t seq = slots[i].seq.load(std::memory_order_acquire);
-            if (seq == 0 || seq % 2 != 0) continue;  // empty, or a dead publisher's half-written slot
+            // Empty, a dead publisher's half-written slot, or released early: no reference.
+            if (!slot_holds_ref(slots[i])) continue;
             const BlockRef r = load_descriptor(slots[i]).block;
             auto& entry = truth[(uint64_t{r.segment} << 32) | r.index];
             const uint32_t gen = r.generation & block_word::kGenMax;

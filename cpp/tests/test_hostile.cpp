@@ -67,6 +67,22 @@ TEST(Hostile, TryReadSkipsCorruptSlotInsteadOfSpinning) {
     slots[0].seq.store(saved);  // so closing the topic releases the slot's reference
 }
 
+// topic_ring.cpp TopicRing::release_read_locked: write_seq near 2^64 wrapped the
+// oldest-message bound to 0, so the early-release loop ran ~2^64 times (fuzz_topic).
+TEST(Hostile, PublishOnACorruptWriteSequenceDoesNotHang) {
+    auto ring = TopicRing::open("hostile.wrap", 0, 4);
+    ShmSegment shm = ShmSegment::open_existing(shm_name("topic.hostile.wrap"));
+    ASSERT_TRUE(shm.valid());
+    auto* header = static_cast<topic_layout::TopicHeader*>(shm.data());
+    header->write_seq.store(~uint64_t{0});
+    auto done = std::async(std::launch::async, [&] {
+        Tensor t(std::vector<uint64_t>{16}, DType::UInt8);
+        ring->publish(t);
+    });
+    ASSERT_EQ(done.wait_for(std::chrono::seconds(10)), std::future_status::ready) << "publish hangs";
+    done.get();
+}
+
 // pool.cpp segment_count(): a segment count above the table size made allocate()
 // read SegmentEntry[1024+] past the control block (fuzz_pool, UBSan/ASan).
 TEST(Hostile, SegmentCountAboveTableIsClamped) {

@@ -23,6 +23,7 @@
 #include "horus/error.hpp"
 #include "horus/pool.hpp"
 #include "horus/shm_namespace.hpp"
+#include "horus/topic_ring.hpp"
 #include "test_util.hpp"
 
 extern char** environ;
@@ -134,6 +135,7 @@ HelperResult run_helper(const std::string& mode, const std::vector<std::string>&
 // Helper modes (run in a fresh process that attaches to the inherited namespace):
 //   crash N BYTES : allocate N blocks of BYTES, print "allocated N", die by SIGKILL
 //   report        : print "<blocks_in_use> <reclaimed_processes> <max_bytes>", detach, exit 0
+//   topic         : open a topic (so the topic settings are read), print "opened", exit 0
 // An exception (e.g. a bad HORUS_* variable) prints "error: <message>" and exits 4.
 int helper_main(int argc, char** argv) {
     if (argc < 1) return 2;
@@ -149,6 +151,14 @@ int helper_main(int argc, char** argv) {
             std::fflush(stdout);
             ::raise(SIGKILL);  // no detach, no destructors: a crash
             return 3;
+        }
+        if (mode == "topic") {  // opens a topic (reads the topic settings), prints "opened"
+            auto ring = horus::TopicRing::open("helper.topic", 0, std::nullopt);
+            std::printf("opened\n");
+            std::fflush(stdout);
+            ring.reset();
+            pool.detach();
+            return 0;
         }
         if (mode == "report") {
             auto st = pool.stats();

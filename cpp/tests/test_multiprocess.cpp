@@ -241,6 +241,18 @@ TEST(MultiProcess, EnvironmentSettingsAreValidated) {
             << r.output;
         EXPECT_NE(r.output.find("1-48"), std::string::npos) << r.output;
     }
+    for (const char* good : {"0", "50", "1000000"}) {
+        r = run_helper("topic", {}, {std::string("HORUS_RECV_SPIN_US=") + good});
+        EXPECT_EQ(r.status, 0) << good << ": " << r.output;
+        EXPECT_NE(r.output.find("opened"), std::string::npos) << r.output;
+    }
+    for (const char* bad : {"-1", "1000001", "5us", "abc", "99999999999999999999"}) {
+        r = run_helper("topic", {}, {std::string("HORUS_RECV_SPIN_US=") + bad});
+        EXPECT_EQ(r.status, 4) << bad;
+        EXPECT_NE(r.output.find(std::string("HORUS_RECV_SPIN_US='") + bad + "'"), std::string::npos)
+            << r.output;
+        EXPECT_NE(r.output.find("0 to 1000000"), std::string::npos) << r.output;
+    }
 }
 
 TEST(MultiProcess, ProcessIdentity) {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <ctime>
 #include <thread>
 #include <unistd.h>
 #include <vector>
@@ -126,6 +127,26 @@ TEST(Topic, RecvTimesOutWithoutAMessage) {
     EXPECT_LT(waited, 2s);
 }
 
+// recv() polls for HORUS_RECV_SPIN_US (default 50 us) before it sleeps on the futex:
+// a long wait must cost about that much CPU, not the whole wait.
+TEST(Topic, RecvPollsBrieflyThenSleeps) {
+    Topic<Image> sub("t.spin");
+    auto cpu_now = [] {
+        timespec ts{};
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+        return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+    };
+    const auto cpu0 = cpu_now();
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_FALSE(sub.recv(300ms));
+    EXPECT_GE(std::chrono::steady_clock::now() - t0, 295ms);
+    EXPECT_LT(cpu_now() - cpu0, 30ms);  // spin budget + futex bookkeeping, not 300 ms
+    EXPECT_EQ(horus::TopicRing::recv_spin(), std::chrono::microseconds(horus::TopicRing::kDefaultRecvSpinUs));
+    const auto t1 = std::chrono::steady_clock::now();
+    EXPECT_FALSE(sub.recv(std::chrono::microseconds(5)));  // a timeout below the budget is honoured
+    EXPECT_LT(std::chrono::steady_clock::now() - t1, 20ms);
+}
+
 TEST(Topic, BlockingRecvWakesWhenAnotherThreadSends) {
     Topic<Image> sub("t.wake");
     std::chrono::steady_clock::time_point sent_at;
@@ -146,12 +167,13 @@ TEST(Topic, BlockingRecvWakesWhenAnotherThreadSends) {
 TEST(Topic, LastUserReleasesRingReferencesAndUnlinks) {
     const uint64_t base = blocks_in_use();
     {
-        Topic<Image> pub("t.cleanup", 8);
+        Topic<Image> sub("t.cleanup", 8);  // has read none of them
+        Topic<Image> pub("t.cleanup");
         for (int i = 0; i < 5; ++i) {
             Image img = make_image(static_cast<uint8_t>(i), static_cast<uint64_t>(i));
             pub.send(img);
         }
-        EXPECT_EQ(blocks_in_use(), base + 5);  // the ring holds them
+        EXPECT_EQ(blocks_in_use(), base + 5);  // the ring holds them for sub
         EXPECT_TRUE(topic_file_exists("t.cleanup"));
     }
     EXPECT_EQ(blocks_in_use(), base);
@@ -242,7 +264,8 @@ TEST(TopicStress, ManyPublishersAndSubscribersKeepOrderAndCountLoss) {
 TEST(Topic, ReclaimTearsDownTopicsWhoseUsersAllDied) {
     const uint64_t base = blocks_in_use();
     const int pid = horus_test::fork_child([] {
-        Topic<Image> pub("t.orphan", 8);
+        Topic<Image> sub("t.orphan", 8);
+        Topic<Image> pub("t.orphan");
         for (int i = 0; i < 3; ++i) {
             Image img = make_image(static_cast<uint8_t>(i), static_cast<uint64_t>(i));
             pub.send(img);
@@ -252,7 +275,7 @@ TEST(Topic, ReclaimTearsDownTopicsWhoseUsersAllDied) {
     });
     EXPECT_EQ(horus_test::wait_child(pid), -SIGKILL);
     EXPECT_TRUE(topic_file_exists("t.orphan"));
-    EXPECT_EQ(blocks_in_use(), base + 3);  // held by the orphaned ring
+    EXPECT_EQ(blocks_in_use(), base + 3);  // held by the orphaned ring (for the dead sub)
     EXPECT_GE(horus::Pool::instance().reclaim_dead_processes(), 2u);  // the process and the topic
     EXPECT_FALSE(topic_file_exists("t.orphan"));
     EXPECT_EQ(blocks_in_use(), base);

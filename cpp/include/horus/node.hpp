@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "horus/message.hpp"
-#include "horus/topic_ring.hpp"
+#include "horus/topic_endpoint.hpp"
 
 namespace horus {
 
@@ -57,28 +57,23 @@ class Node {
     /// The next message on `topic` as a T, or nullopt. TypeMismatch if the topic carries another type.
     template <typename T>
     std::optional<T> recv(const std::string& topic) {
-        Subscription& s = subscription(topic);
+        TopicEndpoint& s = endpoint(topic);
         TensorDescriptor desc;
         Block block;
-        if (!s.ring->try_read(s.cursor, s.dropped, desc, block)) return std::nullopt;
+        if (!s.try_read(desc, block)) return std::nullopt;
         return T::received(desc, std::move(block));
     }
 
     /// Messages lost on `topic` by this node (it fell behind by more than the capacity).
-    uint64_t dropped(const std::string& topic) { return subscription(topic).dropped; }
+    uint64_t dropped(const std::string& topic) { return endpoint(topic).dropped(); }
 
   private:
     friend void run(const std::vector<Node*>& nodes, std::optional<double> duration_s);
-    struct Subscription {
-        std::shared_ptr<TopicRing> ring;
-        uint64_t cursor = 0;
-        uint64_t dropped = 0;
-    };
-    Subscription& subscription(const std::string& topic);
+    TopicEndpoint& endpoint(const std::string& topic);
 
     Options options_;
     NodeStats stats_;
-    std::map<std::string, Subscription> topics_;
+    std::map<std::string, TopicEndpoint> topics_;
 };
 
 /// Error thrown by run() when a node's init, tick or shutdown throws; what() names the node.

@@ -8,6 +8,9 @@
 // name after it was created (by anyone, itself included), in order per
 // publisher, unless it falls more than capacity() behind: then the oldest are
 // skipped and dropped() counts them. send() never waits for subscribers.
+// Publishers keep a message only until every subscribing Topic has read it; a
+// Topic that sends before it ever receives is a publisher and keeps nothing for
+// itself (topic_endpoint.hpp has the exact rule).
 #pragma once
 
 #include <chrono>
@@ -19,6 +22,7 @@
 #include "horus/image.hpp"
 #include "horus/point_cloud.hpp"
 #include "horus/tensor.hpp"
+#include "horus/topic_endpoint.hpp"
 #include "horus/topic_ring.hpp"
 
 namespace horus {
@@ -52,17 +56,16 @@ class Topic {
     /// Opens topic `name` (default: the lowercase type name, e.g. "image").
     explicit Topic(std::string name = MessageTraits<T>::default_topic,
                    std::optional<uint32_t> capacity = std::nullopt)
-        : ring_(TopicRing::open(name, static_cast<uint32_t>(MessageTraits<T>::kind), capacity)),
-          cursor_(ring_->write_sequence()) {}
+        : endpoint_(TopicRing::open(name, static_cast<uint32_t>(MessageTraits<T>::kind), capacity)) {}
 
     /// Publishes `msg`; it becomes shared (further mutation throws ReadOnlyError).
-    void send(T& msg) { ring_->publish(msg); }
+    void send(T& msg) { endpoint_.publish(msg); }
 
     /// The next message, or nullopt if none is waiting. Never blocks.
     std::optional<T> try_recv() {
         TensorDescriptor desc;
         Block block;
-        if (!ring_->try_read(cursor_, dropped_, desc, block)) return std::nullopt;
+        if (!endpoint_.try_read(desc, block)) return std::nullopt;
         return T::received(desc, std::move(block));
     }
 
@@ -73,21 +76,21 @@ class Topic {
             if (auto m = try_recv()) return m;
             const auto left = deadline - std::chrono::steady_clock::now();
             if (left.count() <= 0) return std::nullopt;
-            ring_->wait(cursor_, std::chrono::duration_cast<std::chrono::nanoseconds>(left));
+            endpoint_.wait(std::chrono::duration_cast<std::chrono::nanoseconds>(left));
         }
     }
 
     /// Messages this subscriber lost because it fell more than capacity() behind.
-    uint64_t dropped() const { return dropped_; }
+    uint64_t dropped() const { return endpoint_.dropped(); }
+    /// Messages waiting for this Topic (at most capacity()).
+    uint64_t pending() const { return endpoint_.pending(); }
     /// Messages published on the topic, by anyone, since it was created.
-    uint64_t published() const { return ring_->write_sequence(); }
-    uint32_t capacity() const { return ring_->capacity(); }
-    const std::string& name() const { return ring_->name(); }
+    uint64_t published() const { return endpoint_.ring().write_sequence(); }
+    uint32_t capacity() const { return endpoint_.ring().capacity(); }
+    const std::string& name() const { return endpoint_.ring().name(); }
 
   private:
-    std::shared_ptr<TopicRing> ring_;
-    uint64_t cursor_ = 0;
-    uint64_t dropped_ = 0;
+    TopicEndpoint endpoint_;
 };
 
 }  // namespace horus

@@ -7,7 +7,8 @@
 // Publishing never waits for subscribers: a subscriber that falls more than
 // `capacity` messages behind loses the oldest and is told how many it lost.
 // Every TopicRing object of one name in one process shares one mapping and one
-// entry of the topic's user table (see open()).
+// entry of the topic's user table (see open()). Cursors and subscriber entries
+// belong to the Topic objects (TopicEndpoint, topic_endpoint.hpp).
 #pragma once
 
 #include <chrono>
@@ -23,6 +24,8 @@
 #include "horus/topic_layout.hpp"
 
 namespace horus {
+
+class Pool;
 
 class TopicRing {
   public:
@@ -59,7 +62,31 @@ class TopicRing {
     bool try_read(uint64_t& cursor, uint64_t& dropped, TensorDescriptor& desc, Block& block);
 
     /// Blocks until a message past `cursor` may be available, or `timeout` passes.
+    /// Polls for up to recv_spin() first, then sleeps on the topic's futex.
     void wait(uint64_t cursor, std::chrono::nanoseconds timeout);
+
+    /// How long wait() polls before it sleeps: HORUS_RECV_SPIN_US microseconds
+    /// (default kDefaultRecvSpinUs; 0 sleeps at once). Read once per process; a bad
+    /// value throws InvalidArgument (from open()).
+    static constexpr long long kDefaultRecvSpinUs = 50;
+    static constexpr long long kMaxRecvSpinUs = 1000000;
+    static std::chrono::nanoseconds recv_spin();
+
+    /// Registers a subscriber whose next message is `cursor`: publishers keep every
+    /// message from its cursor on until it has read it (or capacity newer ones came).
+    /// Returns its entry, or kOverflowEntry when the table is full (then no message
+    /// of the topic is released early while that subscriber lives).
+    static constexpr uint32_t kOverflowEntry = 0xFFFFFFFFu;
+    uint32_t add_subscriber(uint64_t cursor);
+    /// Frees an entry from add_subscriber (kOverflowEntry included).
+    void remove_subscriber(uint32_t entry) noexcept;
+    /// Tells publishers that the subscriber of `entry` will read `cursor` next.
+    void store_cursor(uint32_t entry, uint64_t cursor) {
+        if (entry < topic_layout::kMaxSubscribers)
+            header_->subscribers[entry].cursor.store(cursor, std::memory_order_release);
+    }
+    /// Bumped in every child after fork(): subscriber entries made before belong to the parent.
+    static uint32_t fork_epoch();
 
     uint32_t kind() const;
     uint32_t capacity() const { return capacity_; }
@@ -71,6 +98,7 @@ class TopicRing {
     void lock();
     void unlock();
     void leave() noexcept;
+    void release_read_locked(Pool& pool, uint64_t newest);
 
     std::string name_;
     ShmSegment shm_;
@@ -86,7 +114,6 @@ class TopicRing {
 /// references they hold and unlinking them), and hands the pool the exact number of
 /// slots naming each block, repairing ring counts that a publisher killed in the middle
 /// of send() left behind. Returns how many topics and block words it reclaimed.
-class Pool;
 std::size_t reclaim_topics_locked(Pool& pool);
 
 /// Throws InvalidArgument unless `name` is 1..100 characters of [A-Za-z0-9_.-].
