@@ -538,6 +538,11 @@ class Topic:
     created, by any process (itself included). A subscriber that falls more than
     `capacity` messages behind loses the oldest ones; `dropped` counts them.
 
+    A message is kept until every subscribing Topic has read it, then its pool block
+    is recycled. A Topic that sends before it ever calls recv()/try_recv() is a
+    publisher and keeps nothing for itself (if it reads later, what was recycled
+    meanwhile counts in `dropped`); the newest message is always kept.
+
     capacity (a power of two up to 65536) is fixed by whoever creates the topic; the
     default is 8 for Image, DepthImage and PointCloud (each slot keeps its message's
     block alive, so rings of big messages stay short) and 64 for Tensor or a topic
