@@ -85,7 +85,11 @@ ShmSegment ShmSegment::create_exclusive(const std::string& name, std::size_t siz
                              " bytes); free shared memory (`horus list`, `horus clean`) or enlarge /dev/shm");
         fail("reserving shared memory", name, err);
     }
-    void* base = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    // MAP_POPULATE: map every page now. Otherwise the first touch of each page of a block
+    // in each process is a page fault (~1.6 us a page on the VMs we measured, so 3 ms for
+    // the first read of an 8 MiB block): latency spikes whenever a block this process
+    // never touched comes round. Paid once, when the segment is first mapped.
+    void* base = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
     int err = errno;
     close(fd);
     if (base == MAP_FAILED) {
@@ -112,7 +116,7 @@ ShmSegment ShmSegment::open_existing(const std::string& name) {
         return {};  // being created right now, or truncated: treat as absent
     }
     auto size = static_cast<std::size_t>(st.st_size);
-    void* base = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    void* base = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);  // see create_exclusive
     int err = errno;
     close(fd);
     if (base == MAP_FAILED) fail("mmap", name, err);

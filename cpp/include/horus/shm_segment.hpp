@@ -4,6 +4,7 @@
 // created with mode 0600 (HORUS_SHM_MODE overrides, e.g. 0660 for a shared
 // group) independent of the umask. A ShmSegment owns its mapping, never the
 // name: unlinking is an explicit decision of whoever tears the namespace down.
+// Mappings are populated up front (MAP_POPULATE): no page faults on first touch.
 #pragma once
 
 #include <cstddef>
