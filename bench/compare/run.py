@@ -64,9 +64,10 @@ def is_horus(t):
     return t in BASES  # pools/rings to cycle in warm-up
 
 FULL = dict(rounds=3, lat_n=3400, lat_cap=8.0, hop_n=500, hop_cap=2.0, thr_n=3200, thr_cap=2.0,
-            warm=40, warm_ring=200, warm_cap=0.5, payloads=[p[0] for p in T.PAYLOADS], timeout=400)
+            warm=40, warm_ring=200, warm_cap=0.5, warm_bursts=4, payloads=[p[0] for p in T.PAYLOADS],
+            timeout=400)
 QUICK = dict(rounds=1, lat_n=100, lat_cap=0.2, hop_n=20, hop_cap=0.1, thr_n=64, thr_cap=0.2,
-             warm=8, warm_ring=40, warm_cap=0.0, payloads=["64B", "4KB"], timeout=40)
+             warm=8, warm_ring=40, warm_cap=0.0, warm_bursts=1, payloads=["64B", "4KB"], timeout=40)
 
 
 def py_of(tname):
@@ -110,7 +111,8 @@ def clean_namespace(ns):
 
 
 def run_worker(tname, cfg, tag):
-    wcfg = {k: cfg[k] for k in ("lat_n", "lat_cap", "hop_n", "hop_cap", "thr_n", "thr_cap", "warm_cap", "timeout")}
+    wcfg = {k: cfg[k] for k in ("lat_n", "lat_cap", "hop_n", "hop_cap", "thr_n", "thr_cap", "warm_cap",
+                                 "warm_bursts", "timeout")}
     wcfg["warm"] = cfg["warm_ring"] if tname in RING else cfg["warm"]
     env = dict(os.environ, HORUS_NAMESPACE=f"cmp{tag}", PYTHONWARNINGS="ignore")
     head = [CPP_WORKER] if is_native(tname) else [py_of(tname), os.path.join(HERE, "worker.py")]
@@ -389,7 +391,8 @@ def write_outputs(rows, rat, info, cfg, errors, outdir, quick, elapsed):
     L.append(f"- schedule: {cfg['rounds']} round(s), per round and payload up to {cfg['lat_n']} latency round trips "
              f"(capped at {cfg['lat_cap']} s), {cfg['hop_n']} framework-hop round trips, {cfg['thr_n']} throughput "
              f"messages (capped at {cfg['thr_cap']} s); warm-up {cfg['warm']} round trips "
-             f"({cfg['warm_ring']} for ring/pool transports)")
+             f"({cfg['warm_ring']} for ring/pool transports), then {cfg.get('warm_bursts', 0)} bursts of "
+             f"{T.WINDOW} messages")
     L.append("")
     L.append("## Results")
     L.append("")

@@ -8,7 +8,8 @@ objects created before the fork), pins A to one core and B to another, and
 collects their results. Per payload both children run the same schedule:
 
   warm-up    A sends, B echoes; A re-sends after a timeout (a subscriber may
-             connect late) until WARM round trips succeeded, then both agree.
+             connect late) until WARM round trips succeeded; then warm_bursts
+             bursts of WINDOW messages (B echoes each), then both agree.
   latency    A: t0; make(seq); send; recv reply; touch reply; t1 -> RTT sample.
              B: recv; touch; make(seq); send.  One-way latency = RTT/2.
   hop        same, but each side does recv -> torch(msg) -> op instead of touch.
@@ -96,6 +97,21 @@ def role_a(tr, p, cfg, out):
         if ok >= n_warm and time.perf_counter() > t_end:
             break
     res["warm"] = ok
+    # Bursts of WINDOW messages, as the throughput phase sends them: a pool that grows on
+    # demand (horus) reaches the throughput phase's working set here, not while measured
+    # (peers that preallocate did so when their service was created). B echoes each one;
+    # replies other than the burst's last are dropped.
+    for _ in range(cfg.get("warm_bursts", 0)):
+        for _ in range(T.WINDOW):
+            seq += 1
+            tr.send(tr.make(seq | WARM))
+        while True:
+            r = tr.recv(20.0)
+            if r is None:
+                raise TimeoutError("no reply to a warm-up burst")
+            if T.read_seq(tr.u8(r)) == (seq | WARM):
+                break
+        del r
     seq += 1
     tr.send(tr.make(seq | WARM_END))
     while True:

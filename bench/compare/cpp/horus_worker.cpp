@@ -67,7 +67,7 @@ constexpr uint64_t WARM_END = 1ull << 58;
 constexpr int WINDOW = 16;  // transports.WINDOW
 
 struct Cfg {
-    long lat_n = 100, hop_n = 0, thr_n = 64, warm = 40;
+    long lat_n = 100, hop_n = 0, thr_n = 64, warm = 40, warm_bursts = 0;
     double lat_cap = 0.2, thr_cap = 0.2, warm_cap = 0.0, timeout = 40;
 };
 
@@ -87,6 +87,7 @@ Cfg parse_cfg(const std::string& js) {
     c.hop_n = static_cast<long>(json_num(js, "hop_n", c.hop_n));
     c.thr_n = static_cast<long>(json_num(js, "thr_n", c.thr_n));
     c.warm = static_cast<long>(json_num(js, "warm", c.warm));
+    c.warm_bursts = static_cast<long>(json_num(js, "warm_bursts", c.warm_bursts));
     c.lat_cap = json_num(js, "lat_cap", c.lat_cap);
     c.thr_cap = json_num(js, "thr_cap", c.thr_cap);
     c.warm_cap = json_num(js, "warm_cap", c.warm_cap);
@@ -235,6 +236,18 @@ void role_a(Transport<T>& tr, const Cfg& cfg, Out& out) {
         if (ok >= cfg.warm && now_s() > t_end) break;
     }
     out.num << "\"warm\": " << ok << ", ";
+    // Bursts of WINDOW messages, as the throughput phase sends them (see worker.py).
+    for (long burst = 0; burst < cfg.warm_bursts; ++burst) {
+        for (int j = 0; j < WINDOW; ++j) {
+            ++seq;
+            tr.send(tr.make(seq | WARM));
+        }
+        for (;;) {
+            auto r = tr.recv(20.0);
+            if (!r) throw Timeout("no reply to a warm-up burst");
+            if (read_seq(*r) == (seq | WARM)) break;
+        }
+    }
     ++seq;
     tr.send(tr.make(seq | WARM_END));
     for (;;) {
