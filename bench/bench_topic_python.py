@@ -6,7 +6,8 @@ Every transport runs in the same invocation, in separate processes
 program), for payloads of 64 B, 4 KiB, 64 KiB, 640x480x3, 1920x1080x3 and 8 MiB:
 
 * horus          Topic ping-pong over two topics: the parent sends a message and
-                 waits in ``recv(timeout=5)`` (futex sleep, GIL released); the
+                 waits in ``recv(timeout=5)`` (polls up to HORUS_RECV_SPIN_US,
+                 then futex sleep; GIL released); the
                  child waits in ``recv(timeout=5)``, touches the data and sends
                  the *received* message back (zero-copy echo). Image for the two
                  image sizes, 1-D uint8 Tensor for the others.

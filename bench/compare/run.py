@@ -53,9 +53,9 @@ RING = {"horus", "horus-spin", "horus-cpp", "horus-cpp-spin", "horus-robotics", 
 # horus rows: ratio baselines (peers = every other row)
 BASES = ("horus", "horus-spin", "horus-cpp", "horus-cpp-spin")
 BASE_DESC = {
-    "horus": "Python, blocking `recv(timeout)`, futex wake-up",
+    "horus": "Python, blocking `recv(timeout)`: polls up to HORUS_RECV_SPIN_US (50 µs), then futex sleep",
     "horus-spin": "Python, `try_recv` polling, like the peers that have no blocking receive",
-    "horus-cpp": "C++ `Topic::recv(timeout)`, futex wake-up",
+    "horus-cpp": "C++ `Topic::recv(timeout)`: polls up to 50 µs, then futex sleep",
     "horus-cpp-spin": "C++ `Topic::try_recv` polling",
 }
 

@@ -84,7 +84,8 @@ class Rotating:
 
 # ---------------------------------------------------------------- horus (this project)
 class HorusPy:
-    """horus Python API: Topic per direction, fresh pool message per send, blocking recv (futex)."""
+    """horus Python API: Topic per direction, fresh pool message per send, blocking recv
+    (polls up to HORUS_RECV_SPIN_US, then futex sleep)."""
 
     name = "horus"
     venv = "main"
@@ -161,7 +162,7 @@ class HorusPySpin(HorusPy):
 # ---------------------------------------------------------------- horus C++ API (native worker)
 class HorusCpp:
     """horus C++ API: Topic<Image|PointCloud|Tensor> per direction, fresh pool message per send,
-    blocking Topic::recv(timeout) (futex).
+    blocking Topic::recv(timeout) (polls up to HORUS_RECV_SPIN_US, then futex sleep).
 
     Not a Python adapter: run.py launches the native worker build/compare/horus_worker
     (bench/compare/cpp/horus_worker.cpp, a C++ port of worker.py + HorusPy) with the same

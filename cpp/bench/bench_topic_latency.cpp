@@ -9,7 +9,8 @@
 // 1920x1080x3 Image, 8 MiB):
 //
 //   horus_block  ping-pong over two topics ("ping", "pong"): the parent sends a
-//                message and waits in Topic::recv(timeout) (futex sleep); the
+//                message and waits in Topic::recv(timeout) (polls up to
+//                HORUS_RECV_SPIN_US, then futex sleep); the
 //                child waits in recv(timeout) and sends the received message
 //                straight back (zero-copy echo). One-way = round trip / 2.
 //   horus_spin   the same, both sides polling try_recv() (busy-poll): the

@@ -188,7 +188,8 @@ void bind_topic(nb::module_& m) {
             },
             nb::arg("timeout").none() = nb::none(),
             "The next message. Without timeout (None) it returns None at once when nothing is "
-            "waiting; with timeout= seconds it waits up to that long (without spinning).")
+            "waiting; with timeout= seconds it waits up to that long: it polls for at most "
+            "HORUS_RECV_SPIN_US microseconds (default 50), then sleeps until a send wakes it.")
         .def_prop_ro("name", [](const PyTopic& t) { return t.ring().name(); }, "Topic name.")
         .def_prop_ro("capacity", [](const PyTopic& t) { return t.ring().capacity(); },
                      "Ring slots: how far a subscriber may fall behind before losing messages.")

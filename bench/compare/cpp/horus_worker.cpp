@@ -1,5 +1,5 @@
 // horus_worker.cpp — the C++ rows of the comparison harness (bench/compare): horus-cpp
-// (blocking Topic::recv(timeout), futex) and horus-cpp-spin (try_recv polling).
+// (blocking Topic::recv(timeout): polls, then futex) and horus-cpp-spin (try_recv polling).
 //
 //     horus_worker --transport horus-cpp|horus-cpp-spin --payloads 64B,vga,... \
 //                  --tag T --cfg '{"lat_n": 3400, ...}'
@@ -158,7 +158,7 @@ std::string hex(uint64_t v) {
 }
 
 // transports.HorusPy / HorusPySpin for the C++ API: Topic per direction, fresh pool
-// message per send, blocking recv (futex) or try_recv polling.
+// message per send, blocking recv (polls, then futex) or try_recv polling.
 template <typename T>
 class Transport {
   public:
