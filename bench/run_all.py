@@ -134,7 +134,19 @@ def main(argv=None) -> int:
     ap.add_argument("--out", metavar="STEM", help="write STEM.md and STEM.json (default: bench/results/...)")
     ap.add_argument("--only", choices=("all", "memory-types", "topics"), default="all",
                     help="run one section only (default: all)")
+    ap.add_argument("--rerender-topics", metavar="JSON",
+                    help="rewrite a recorded topics .md/.json from the raw runs in JSON (no benchmark runs)")
     args = ap.parse_args(argv)
+
+    if args.rerender_topics:
+        path = Path(args.rerender_topics)
+        data = json.loads(path.read_text())
+        info = data["machine"]
+        text = topics_report.run_and_write(path.with_suffix(""), data["quick"],
+                                           header("horus topic benchmarks", info, data["quick"]), info,
+                                           recorded=data)
+        print(text)
+        return 0
 
     info = machine()
     if args.out:

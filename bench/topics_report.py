@@ -43,9 +43,16 @@ def _min(xs):
     return min(xs) if xs else None
 
 
-def _max(xs):
-    xs = [x for x in xs if x is not None]
-    return max(xs) if xs else None
+def _best_throughput(runs: list[dict]) -> list[dict]:
+    """Per payload, the run with the highest delivered rate, all three numbers from that run
+    (maxima taken from different runs made rows whose fraction did not match their rates)."""
+    out = []
+    for i, t in enumerate(runs[0]["throughput"]):
+        best = max((run["throughput"][i] for run in runs), key=lambda r: r["delivered_rate"])
+        out.append({"payload": t["payload"], "send_rate": best["send_rate"],
+                    "delivered_rate": best["delivered_rate"],
+                    "delivered_fraction": best["delivered"] / best["sent"] if best["sent"] else 0.0})
+    return out
 
 
 def _cell(vals_median, vals_p99):
@@ -110,13 +117,7 @@ def cpp_summary(runs: list[dict]) -> dict:
     base = {k: _cell([run["baselines"][k]["median_ns"] for run in runs],
                      [run["baselines"][k]["p99_ns"] for run in runs])
             for k in ("pipe_1byte", "atomic_spin")}
-    tput = []
-    for i, t in enumerate(runs[0]["throughput"]):
-        tput.append({"payload": t["payload"],
-                     "send_rate": _max([run["throughput"][i]["send_rate"] for run in runs]),
-                     "delivered_rate": _max([run["throughput"][i]["delivered_rate"] for run in runs]),
-                     "delivered_fraction": _max([run["throughput"][i]["delivered"] / run["throughput"][i]["sent"]
-                                                 for run in runs])})
+    tput = _best_throughput(runs)
     wake = _cell([run["wake"]["median_ns"] for run in runs], [run["wake"]["p99_ns"] for run in runs])
     flat = {k: rows[-1][k]["median_ns"] / rows[0][k]["median_ns"] for k in ("horus_block", "horus_spin")}
     return {"repeats": len(runs), "samples": runs[0]["samples"], "latency": rows, "baselines": base,
@@ -138,13 +139,7 @@ def py_summary(runs: list[dict]) -> dict:
                                               run["latency"]["horus"][i]["median_ns"] for run in runs])
         rows.append(row)
     wake = _cell([run["wake"]["median_ns"] for run in runs], [run["wake"]["p99_ns"] for run in runs])
-    tput = []
-    for i, t in enumerate(runs[0]["throughput"]):
-        tput.append({"payload": t["payload"],
-                     "send_rate": _max([run["throughput"][i]["send_rate"] for run in runs]),
-                     "delivered_rate": _max([run["throughput"][i]["delivered_rate"] for run in runs]),
-                     "delivered_fraction": _max([run["throughput"][i]["delivered"] / run["throughput"][i]["sent"]
-                                                 for run in runs])})
+    tput = _best_throughput(runs)
     flat = {t: rows[-1][t]["median_ns"] / rows[0][t]["median_ns"] for t in ("horus", "horus_spin", "horus_notouch")}
     return {"repeats": len(runs), "samples": runs[0]["samples"], "budget_s": runs[0]["budget_s"],
             "transports": transports, "latency": rows, "wake": wake, "wake_gap_ms": runs[0]["wake"]["gap_ms"],
@@ -261,16 +256,24 @@ def markdown(cpp: dict | None, py: dict | None) -> str:
     return "\n".join(md)
 
 
-def run_and_write(stem: Path, quick: bool, header: list[str], info: dict, repeats: int | None = None) -> str:
+def run_and_write(stem: Path, quick: bool, header: list[str], info: dict, repeats: int | None = None,
+                  recorded: dict | None = None) -> str:
+    """Runs the benchmarks (or, with `recorded`, re-renders the raw runs of an earlier JSON) and
+    writes stem.md / stem.json."""
     repeats = repeats or (1 if quick else 3)
-    cpp_runs = run_cpp(quick, repeats)
-    py_runs = run_python(quick, repeats)
+    if recorded is not None:
+        cpp_runs, py_runs = recorded["cpp"]["runs"], recorded["python"]["runs"]
+        repeats = recorded["repeats"]
+    else:
+        cpp_runs = run_cpp(quick, repeats)
+        py_runs = run_python(quick, repeats)
     cpp = cpp_summary(cpp_runs) if cpp_runs else None
     py = py_summary(py_runs)
-    try:
-        info = dict(info, loadavg=" ".join(Path("/proc/loadavg").read_text().split()[:3]))
-    except OSError:
-        pass
+    if recorded is None:
+        try:
+            info = dict(info, loadavg=" ".join(Path("/proc/loadavg").read_text().split()[:3]))
+        except OSError:
+            pass
     text = "\n".join(header + [f"- load average after the run: {info.get('loadavg', '?')} "
                                "(other work shares the machine; see the p99 columns)", "",
                                markdown(cpp, py)])
