@@ -155,6 +155,7 @@ bench-compare-build: bootstrap
 
 bench-compare: install bench-compare-build
 	$(PY) bench/compare/run.py
+	$(PY) bench/compare/hop_breakdown.py
 
 bench-compare-quick: install bench-compare-build
 	$(PY) bench/compare/run.py --quick
