@@ -3,7 +3,10 @@
 #   make test         THE test command (also what CI runs via .ci/run):
 #                     bootstrap, pip-install the package into .venv (incremental,
 #                     build/{wheel_tag}), build + ctest the C++ tests (build/cpp),
-#                     then pytest. Both suites always run; either failing fails.
+#                     pytest, then the peer-comparison harness in quick mode
+#                     (bench-compare-quick: keeps the harness working; ~30 s plus
+#                     installing the peers into .venv-bench the first time).
+#                     Every stage always runs; any failing fails.
 #   make test-cpp     only the C++ tests;  make test-py: only pytest (after install)
 #   make demo         bootstrap + install + the 3-process pipeline (examples/pipeline.py),
 #                     then the zero-copy tour of the memory types (examples/demo.py)
@@ -67,13 +70,15 @@ define RUN_PY_TESTS
 	$(PY) -m pytest -q tests
 endef
 
-# Both suites always run; the target fails if either one failed.
+# Every stage always runs; the target fails if any one failed.
 test: install
 	@status=0; \
 	echo "== C++ tests (build/cpp) =="; \
 	( set -x; $(RUN_CPP_TESTS) ) || { status=1; echo "== C++ tests FAILED ==" >&2; }; \
 	echo "== Python tests =="; \
 	( set -x; $(RUN_PY_TESTS) ) || { status=1; echo "== Python tests FAILED ==" >&2; }; \
+	echo "== Benchmark harness smoke run (bench-compare-quick) =="; \
+	( set -x; $(MAKE) --no-print-directory bench-compare-quick ) || { status=1; echo "== bench-compare-quick FAILED ==" >&2; }; \
 	if [ $$status -ne 0 ]; then echo "make test: FAILED" >&2; else echo "make test: all passed"; fi; \
 	exit $$status
 
