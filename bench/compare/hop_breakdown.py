@@ -104,12 +104,19 @@ def main() -> int:
         print(json.dumps(run_one(args.transport, args.n)))
         return 0
 
+    import run as compare_run  # the comparison's clean-up of what workers leave in /dev/shm
+
     results, errors = {}, {}
     for tname, venv in VENV_OF.items():
         py = os.path.join(ROOT, venv, "bin", "python")
-        env = dict(os.environ, HORUS_NAMESPACE=f"hopbd{os.getpid()}")
-        r = subprocess.run([py, __file__, "--transport", tname, "--n", str(args.n)],
-                           capture_output=True, text=True, env=env, timeout=600)
+        ns = f"hopbd{os.getpid()}"
+        env = dict(os.environ, HORUS_NAMESPACE=ns)
+        before = compare_run.dev_shm_entries()
+        try:
+            r = subprocess.run([py, __file__, "--transport", tname, "--n", str(args.n)],
+                               capture_output=True, text=True, env=env, timeout=600)
+        finally:
+            compare_run.clean_namespace(ns, before)
         if r.returncode == 0:
             results[tname] = json.loads(r.stdout.strip().splitlines()[-1])
         else:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import fnmatch
 import json
 import os
 import platform
@@ -97,17 +98,38 @@ def check_transport(tname):
     return "import failed: " + " ; ".join(msg)
 
 
-def clean_namespace(ns):
-    """Frees the shared memory a finished worker left in /dev/shm under its namespace.
+# Files the peers leave in /dev/shm after their processes ended: zenoh's shared-memory
+# provider ("<id>.zenoh") and iceoryx2's management files ("iox2_*").
+PEER_SHM_PATTERNS = ("*.zenoh", "iox2_*")
+
+
+def dev_shm_entries():
+    try:
+        return set(os.listdir("/dev/shm"))
+    except OSError:
+        return set()
+
+
+def clean_namespace(ns, before=None):
+    """Frees the shared memory a finished worker left in /dev/shm.
 
     Worker children end with os._exit (multiprocessing) or are killed, so horus namespaces
     and horus-robotics' /dev/shm/horus_<ns> stay behind; a full run would otherwise fill a
     small /dev/shm (SIGBUS in later rows). horus: the project's own cleaner (`horus clean`,
-    skips a namespace a live process still uses); horus-robotics: its directory."""
+    skips a namespace a live process still uses); horus-robotics: its directory. With
+    `before` (the /dev/shm entries before the worker started), also the peers' files that
+    appeared meanwhile (PEER_SHM_PATTERNS); files that were there before are left alone."""
     horus_cli = os.path.join(VENVS["main"], "bin", "horus")
     if os.path.exists(horus_cli):
         subprocess.run([horus_cli, "clean", ns], capture_output=True, timeout=60)
     shutil.rmtree(os.path.join("/dev/shm", "horus_" + ns), ignore_errors=True)
+    if before is not None:
+        for name in dev_shm_entries() - before:
+            if any(fnmatch.fnmatch(name, pat) for pat in PEER_SHM_PATTERNS):
+                try:
+                    os.unlink(os.path.join("/dev/shm", name))
+                except OSError:
+                    pass
 
 
 def run_worker(tname, cfg, tag):
@@ -118,12 +140,13 @@ def run_worker(tname, cfg, tag):
     head = [CPP_WORKER] if is_native(tname) else [py_of(tname), os.path.join(HERE, "worker.py")]
     cmd = [*head, "--transport", tname,
            "--payloads", ",".join(cfg["payloads"]), "--tag", tag, "--cfg", json.dumps(wcfg)]
+    before = dev_shm_entries()
     try:
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=cfg["timeout"] + 60, env=env, cwd=ROOT)
     except subprocess.TimeoutExpired as e:
         return {"error": f"worker timed out after {e.timeout} s"}
     finally:
-        clean_namespace(f"cmp{tag}")
+        clean_namespace(f"cmp{tag}", before)
     lines = [ln for ln in r.stdout.splitlines() if ln.startswith("{")]
     if not lines:
         return {"error": f"worker exit {r.returncode}: " + (r.stderr.strip()[-600:] or "no output")}
