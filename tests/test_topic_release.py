@@ -32,6 +32,10 @@ def frame(i: int, h: int = 4, w: int = 5) -> Image:
     return img
 
 
+def tensor(i: int, n: int = 1000) -> Tensor:
+    return Tensor.from_numpy(np.full(n, i, dtype=np.int64))
+
+
 def drain(t: Topic) -> list[int]:
     got = []
     while (m := t.try_recv()) is not None:
@@ -126,9 +130,9 @@ def test_a_subscriber_in_another_process_releases_what_it_read(no_leak):
         child.expect("ready")
         before = blocks_in_use()
         for i in range(6):
-            pub.send(Tensor.from_numpy(np.full(1000, i, dtype=np.int64)))
+            pub.send(tensor(i))
         assert child.expect("read").split()[1:] == [str(i) for i in range(6)]
-        pub.send(Tensor.from_numpy(np.full(1000, 6, dtype=np.int64)))
+        pub.send(tensor(6))
         assert blocks_in_use() <= before + 1  # 0..5 were read by the child: released
         child.send_line("bye")
         assert child.wait() == 0
@@ -147,10 +151,10 @@ def test_a_killed_subscriber_stops_holding_messages_once_reclaimed(no_leak):
         child.kill()  # SIGKILL while subscribed, having read nothing
         before = blocks_in_use()
         for i in range(5):
-            pub.send(Tensor.from_numpy(np.full(10, i, dtype=np.int64)))
+            pub.send(tensor(i, 10))
         assert blocks_in_use() == before + 5  # the dead subscriber's entry keeps them
         horus.reclaim()
-        pub.send(Tensor.from_numpy(np.full(10, 5, dtype=np.int64)))
+        pub.send(tensor(5, 10))
         assert blocks_in_use() <= before + 1
     finally:
         child.kill()

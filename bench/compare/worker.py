@@ -69,6 +69,16 @@ class Desync(RuntimeError):
     pass
 
 
+def await_reply(tr, want, what):
+    """Receives until the reply carrying sequence number `want` (others are dropped)."""
+    while True:
+        r = tr.recv(20.0)
+        if r is None:
+            raise TimeoutError(f"no reply to {what}")
+        if T.read_seq(tr.u8(r)) == want:
+            return
+
+
 def role_a(tr, p, cfg, out):
     """Ping side: drives the schedule, measures."""
     res = {}
@@ -105,22 +115,10 @@ def role_a(tr, p, cfg, out):
         for _ in range(T.WINDOW):
             seq += 1
             tr.send(tr.make(seq | WARM))
-        while True:
-            r = tr.recv(20.0)
-            if r is None:
-                raise TimeoutError("no reply to a warm-up burst")
-            if T.read_seq(tr.u8(r)) == (seq | WARM):
-                break
-        del r
+        await_reply(tr, seq | WARM, "a warm-up burst")
     seq += 1
     tr.send(tr.make(seq | WARM_END))
-    while True:
-        r = tr.recv(20.0)
-        if r is None:
-            raise TimeoutError("no reply to warm-up end")
-        if T.read_seq(tr.u8(r)) == (seq | WARM_END):
-            break
-    del r
+    await_reply(tr, seq | WARM_END, "warm-up end")
     while tr.recv(0.05) is not None:  # drop stale replies
         pass
 

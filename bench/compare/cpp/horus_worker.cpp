@@ -213,6 +213,16 @@ struct Out {  // one payload's results, as worker.py's `out` dict
     std::string error;
 };
 
+// Receives until the reply carrying sequence number `want` (others are dropped).
+template <typename T>
+void await_reply(Transport<T>& tr, uint64_t want, const char* what) {
+    for (;;) {
+        auto r = tr.recv(20.0);
+        if (!r) throw Timeout(std::string("no reply to ") + what);
+        if (read_seq(*r) == want) return;
+    }
+}
+
 template <typename T>
 void role_a(Transport<T>& tr, const Cfg& cfg, Out& out) {
     // ---- warm-up (with re-send: late subscribers lose the first messages)
@@ -242,19 +252,11 @@ void role_a(Transport<T>& tr, const Cfg& cfg, Out& out) {
             ++seq;
             tr.send(tr.make(seq | WARM));
         }
-        for (;;) {
-            auto r = tr.recv(20.0);
-            if (!r) throw Timeout("no reply to a warm-up burst");
-            if (read_seq(*r) == (seq | WARM)) break;
-        }
+        await_reply(tr, seq | WARM, "a warm-up burst");
     }
     ++seq;
     tr.send(tr.make(seq | WARM_END));
-    for (;;) {
-        auto r = tr.recv(20.0);
-        if (!r) throw Timeout("no reply to warm-up end");
-        if (read_seq(*r) == (seq | WARM_END)) break;
-    }
+    await_reply(tr, seq | WARM_END, "warm-up end");
     while (tr.recv(0.05)) {  // drop stale replies
     }
 
