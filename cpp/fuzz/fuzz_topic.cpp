@@ -21,6 +21,7 @@
 #include "fuzz_common.hpp"
 #include "horus/error.hpp"
 #include "horus/pool.hpp"
+#include "horus/robust_mutex.hpp"
 #include "horus/tensor.hpp"
 #include "horus/topic_layout.hpp"
 #include "horus/topic_ring.hpp"
@@ -77,12 +78,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (bytes >= sizeof(tl::TopicHeader)) {
         auto* h = static_cast<tl::TopicHeader*>(seg.data());
         std::memset(base + mutex_off, 0, mutex_end - mutex_off);
-        pthread_mutexattr_t attr;
-        pthread_mutexattr_init(&attr);
-        pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-        pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-        pthread_mutex_init(&h->mutex, &attr);
-        pthread_mutexattr_destroy(&attr);
+        init_robust_mutex(h->mutex);
         h->ready.store(1);
         if (!(flags & 0x04)) h->destroyed.store(0);  // else: attach retries 100x, then ShmError
     }

@@ -1,13 +1,13 @@
 // namespace_cleaner.cpp — see namespace_cleaner.hpp.
 #include "horus/namespace_cleaner.hpp"
 
-#include <cerrno>
 #include <map>
 #include <sys/stat.h>
 
 #include "horus/error.hpp"
 #include "horus/pool_layout.hpp"
 #include "horus/process_identity.hpp"
+#include "horus/robust_mutex.hpp"
 #include "horus/shm_namespace.hpp"
 #include "horus/shm_segment.hpp"
 
@@ -60,18 +60,17 @@ std::vector<std::string> clean_namespace(const std::string& ns, bool force) {
     validate_namespace(ns);
     ShmSegment seg = open_control(ns);
     layout::PoolControl* ctl = seg.valid() ? static_cast<layout::PoolControl*>(seg.data()) : nullptr;
+    const bool locked = ctl && lock_robust_mutex(ctl->mutex) == 0;
     if (ctl) {
-        int r = pthread_mutex_lock(&ctl->mutex);
-        if (r == EOWNERDEAD) pthread_mutex_consistent(&ctl->mutex);
         if (!force && count_live(ctl) > 0) {
-            pthread_mutex_unlock(&ctl->mutex);
+            if (locked) pthread_mutex_unlock(&ctl->mutex);
             return {};
         }
         ctl->destroyed.store(1);  // processes attaching now start over with a fresh pool
     }
     std::vector<std::string> removed = list_namespace_objects(ns);
     for (const auto& name : removed) ShmSegment::unlink("/" + name);
-    if (ctl) pthread_mutex_unlock(&ctl->mutex);
+    if (locked) pthread_mutex_unlock(&ctl->mutex);
     return removed;
 }
 

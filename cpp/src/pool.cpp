@@ -12,6 +12,7 @@
 
 #include "horus/error.hpp"
 #include "horus/process_identity.hpp"
+#include "horus/robust_mutex.hpp"
 #include "horus/shm_namespace.hpp"
 
 namespace horus {
@@ -170,14 +171,10 @@ Pool& Pool::instance() {
 Pool::Pool() : max_bytes_(parse_max_bytes()) {}
 
 void Pool::lock_control() {
-    int r = pthread_mutex_lock(&control_->mutex);
-    if (r == EOWNERDEAD) {
-        // The previous holder died mid-operation; every operation under this
-        // mutex is idempotent, so the state is usable as it is.
-        pthread_mutex_consistent(&control_->mutex);
-    } else if (r != 0) {
+    // A holder that died mid-operation counts as released: every operation under this
+    // mutex is idempotent, so the state is usable as it is.
+    if (int r = lock_robust_mutex(control_->mutex); r != 0)
         throw ShmError(std::string("locking the pool control mutex failed: ") + std::strerror(r));
-    }
 }
 
 void Pool::unlock_control() { pthread_mutex_unlock(&control_->mutex); }
@@ -192,12 +189,7 @@ void Pool::attach() {
             ctl->magic = layout::kControlMagic;
             ctl->version = layout::kLayoutVersion;
             ctl->control_size = sizeof(layout::PoolControl);
-            pthread_mutexattr_t attr;
-            pthread_mutexattr_init(&attr);
-            pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-            pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-            pthread_mutex_init(&ctl->mutex, &attr);
-            pthread_mutexattr_destroy(&attr);
+            init_robust_mutex(ctl->mutex);
             ctl->ready.store(1, std::memory_order_release);
         } else {
             shm = ShmSegment::open_existing(name);

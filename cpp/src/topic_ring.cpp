@@ -16,6 +16,7 @@
 #include "horus/futex.hpp"
 #include "horus/pool.hpp"
 #include "horus/process_identity.hpp"
+#include "horus/robust_mutex.hpp"
 #include "horus/shm_namespace.hpp"
 
 namespace horus {
@@ -88,6 +89,13 @@ tl::TopicSlot* slots_of(void* base) {
     return reinterpret_cast<tl::TopicSlot*>(static_cast<std::byte*>(base) + sizeof(tl::TopicHeader));
 }
 
+/// Under the topic mutex: lowers subscriber_limit past the free entries at its top.
+void shrink_subscriber_limit(tl::TopicHeader* h) {
+    uint32_t limit = std::min(h->subscriber_limit, tl::kMaxSubscribers);
+    while (limit > 0 && h->subscribers[limit - 1].state.load(std::memory_order_relaxed) == 0) --limit;
+    h->subscriber_limit = limit;
+}
+
 /// Under the topic mutex: frees the entries of users that died and the subscriber
 /// entries of processes that are no longer users; recounts overflow_subscribers.
 /// True if a live user remains.
@@ -110,11 +118,10 @@ bool reap_dead_users(tl::TopicHeader* h) {
             if (user.state.load() == 1 && user.pid == sub.pid && user.start_time == sub.start_time) return true;
         return false;
     };
-    uint32_t limit = std::min(h->subscriber_limit, tl::kMaxSubscribers);
+    const uint32_t limit = std::min(h->subscriber_limit, tl::kMaxSubscribers);
     for (uint32_t i = 0; i < limit; ++i)
         if (h->subscribers[i].state.load() == 1 && !is_user(h->subscribers[i])) h->subscribers[i].state.store(0);
-    while (limit > 0 && h->subscribers[limit - 1].state.load() == 0) --limit;
-    h->subscriber_limit = limit;
+    shrink_subscriber_limit(h);
     return anyone;
 }
 
@@ -157,23 +164,12 @@ void initialise_topic(tl::TopicHeader* h, uint32_t kind, uint32_t capacity, cons
     h->kind.store(kind, std::memory_order_relaxed);
     h->capacity = capacity;
     std::memcpy(h->name, name.data(), std::min(name.size(), tl::kMaxNameLength));
-    pthread_mutexattr_t attr;
-    pthread_mutexattr_init(&attr);
-    pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-    pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-    pthread_mutex_init(&h->mutex, &attr);
-    pthread_mutexattr_destroy(&attr);
+    init_robust_mutex(h->mutex);
     h->ready.store(1, std::memory_order_release);
 }
 
-int lock_topic(tl::TopicHeader* h) {
-    int r = pthread_mutex_lock(&h->mutex);
-    if (r == EOWNERDEAD) {
-        pthread_mutex_consistent(&h->mutex);  // see publish(): a dead publisher's slot is not trusted
-        r = 0;
-    }
-    return r;
-}
+// A dead holder counts as released (see publish(): a dead publisher's slot is not trusted).
+int lock_topic(tl::TopicHeader* h) { return lock_robust_mutex(h->mutex); }
 
 }  // namespace
 
@@ -360,6 +356,8 @@ void TopicRing::leave() noexcept {
 uint32_t TopicRing::fork_epoch() { return g_fork_epoch.load(std::memory_order_relaxed); }
 
 uint32_t TopicRing::add_subscriber(uint64_t cursor) {
+    // Not users[user_slot_]: after fork() a child may subscribe through a ring it inherited,
+    // and its entry must name the child (so it is reaped with the child).
     const ProcessIdentity me = current_process();
     lock();
     tl::TopicHeader* h = header_;
@@ -397,9 +395,7 @@ void TopicRing::remove_subscriber(uint32_t entry) noexcept {
         if (h->overflow_subscribers > 0) --h->overflow_subscribers;
     } else if (entry < tl::kMaxSubscribers) {
         h->subscribers[entry].state.store(0, std::memory_order_relaxed);
-        uint32_t limit = std::min(h->subscriber_limit, tl::kMaxSubscribers);
-        while (limit > 0 && h->subscribers[limit - 1].state.load(std::memory_order_relaxed) == 0) --limit;
-        h->subscriber_limit = limit;
+        shrink_subscriber_limit(h);
     }
     unlock();
 }
