@@ -11,21 +11,12 @@
 #include "horus/encoding.hpp"
 #include "horus/error.hpp"
 #include "horus/message.hpp"
+#include "test_messages_common.hpp"
 
 using namespace horus;
+using horus_test::error_of;
 
 namespace {
-
-template <typename E, typename F>
-std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const E& e) {
-        return e.what();
-    }
-    ADD_FAILURE() << "expected exception not thrown";
-    return {};
-}
 
 TEST(DType, Table) {
     struct Row {
