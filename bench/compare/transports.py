@@ -68,6 +68,25 @@ def _torch():
     return torch
 
 
+def poll(fetch, timeout, check_every=1024):
+    """Calls fetch() until it returns a message (returned) or `timeout` seconds pass (None).
+
+    For the receivers that poll. The clock is read once every `check_every` calls, so the
+    loop costs one fetch() per turn."""
+    m = fetch()
+    if m is not None:
+        return m
+    end = time.perf_counter() + timeout
+    n = 0
+    while True:
+        m = fetch()
+        if m is not None:
+            return m
+        n += 1
+        if n % check_every == 0 and time.perf_counter() > end:
+            return None
+
+
 class Rotating:
     """ROTATE reused NumPy arrays (copying transports may still be sending the previous one)."""
 
@@ -144,19 +163,7 @@ class HorusPySpin(HorusPy):
     spin = True
 
     def recv(self, timeout):
-        rx = self.rx
-        m = rx.try_recv()
-        if m is not None:
-            return m
-        end = time.perf_counter() + timeout
-        n = 0
-        while True:
-            m = rx.try_recv()
-            if m is not None:
-                return m
-            n += 1
-            if n & 1023 == 0 and time.perf_counter() > end:
-                return None
+        return poll(self.rx.try_recv, timeout)
 
 
 # ---------------------------------------------------------------- horus C++ API (native worker)
@@ -227,19 +234,7 @@ class HorusRobotics:
         self.tx.send(m)
 
     def recv(self, timeout):
-        rx = self.rx
-        m = rx.recv()
-        if m is not None:
-            return m
-        end = time.perf_counter() + timeout
-        n = 0
-        while True:
-            m = rx.recv()
-            if m is not None:
-                return m
-            n += 1
-            if n & 1023 == 0 and time.perf_counter() > end:
-                return None
+        return poll(self.rx.recv, timeout)
 
     def u8(self, m):
         return self._np(m).reshape(-1).view(np.uint8)
@@ -304,19 +299,7 @@ class Iceoryx2:
         s.send()
 
     def recv(self, timeout):
-        sub = self.sub
-        m = sub.receive()
-        if m is not None:
-            return m
-        end = time.perf_counter() + timeout
-        n = 0
-        while True:
-            m = sub.receive()
-            if m is not None:
-                return m
-            n += 1
-            if n & 1023 == 0 and time.perf_counter() > end:
-                return None
+        return poll(self.sub.receive, timeout)
 
     def u8(self, s):
         return np.frombuffer(s.payload().as_memory_view(), dtype=np.uint8)
@@ -560,19 +543,7 @@ class Zenoh:
             self.pub.put(a.tobytes())  # zenoh's Python put takes bytes: one copy
 
     def recv(self, timeout):
-        sub = self.sub
-        m = sub.try_recv()
-        if m is not None:
-            return m
-        end = time.perf_counter() + timeout
-        n = 0
-        while True:
-            m = sub.try_recv()
-            if m is not None:
-                return m
-            n += 1
-            if n & 255 == 0 and time.perf_counter() > end:
-                return None
+        return poll(self.sub.try_recv, timeout, check_every=256)
 
     def _bytes(self, m):
         # Python has no buffer view of a received ZBytes/ZShm: bytes() copies
