@@ -14,8 +14,8 @@
 #include <string>
 #include <unistd.h>
 
-#include "horus/shm_namespace.hpp"
-#include "horus/shm_segment.hpp"
+#include "horus/session/namespace_name.hpp"
+#include "horus/base/shm_object.hpp"
 
 namespace horus_fuzz {
 
@@ -58,7 +58,7 @@ inline void set_private_namespace(const char* target, const char* max_bytes = "6
 
 inline void unlink_namespace() {
     for (const auto& obj : horus::list_namespace_objects(horus::shm_namespace()))
-        horus::ShmSegment::unlink("/" + obj);
+        horus::ShmObject::unlink("/" + obj);
 }
 
 }  // namespace horus_fuzz

@@ -11,12 +11,12 @@
 #include <vector>
 
 #include "fuzz_common.hpp"
-#include "horus/depth_image.hpp"
-#include "horus/error.hpp"
-#include "horus/image.hpp"
-#include "horus/point_cloud.hpp"
-#include "horus/pool.hpp"
-#include "horus/tensor.hpp"
+#include "horus/msg/depth_image.hpp"
+#include "horus/base/error.hpp"
+#include "horus/msg/image.hpp"
+#include "horus/msg/point_cloud.hpp"
+#include "horus/pool/pool.hpp"
+#include "horus/msg/tensor.hpp"
 
 using namespace horus;
 

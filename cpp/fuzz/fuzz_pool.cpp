@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "fuzz_common.hpp"
-#include "horus/error.hpp"
-#include "horus/pool.hpp"
-#include "horus/pool_layout.hpp"
+#include "horus/base/error.hpp"
+#include "horus/pool/pool.hpp"
+#include "horus/pool/pool_layout.hpp"
 #include "../tests/pool_test_access.hpp"
 
 
@@ -61,8 +61,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::size_t mutex_off = offsetof(layout::PoolControl, mutex);
     const std::size_t mutex_end = mutex_off + sizeof(pthread_mutex_t);
     const std::size_t ready_off = offsetof(layout::PoolControl, ready);
-    ShmSegment segs[2] = {ShmSegment::open_existing(shm_name("seg0")),
-                          ShmSegment::open_existing(shm_name("seg1"))};
+    ShmObject segs[2] = {ShmObject::open_existing(shm_name("seg0")),
+                          ShmObject::open_existing(shm_name("seg1"))};
     const uint8_t nops = in.take<uint8_t>() % 16;
     for (uint8_t k = 0; k < nops && in.left() >= 4; ++k) {
         const uint8_t target = in.take<uint8_t>() % 3;
@@ -75,7 +75,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             // Bias towards the interesting fields: the first few entries of each table.
             off = in.take<uint16_t>() % (offsetof(layout::PoolControl, segments) + 4 * sizeof(layout::SegmentEntry));
         } else {
-            ShmSegment& s = segs[target - 1];
+            ShmObject& s = segs[target - 1];
             if (!s.valid()) continue;
             base = static_cast<std::byte*>(s.data());
             len = 4096 + 64 * 8 < s.size() ? 4096 + 64 * 8 : s.size();  // header + first words

@@ -19,12 +19,12 @@
 #include <unistd.h>
 
 #include "fuzz_common.hpp"
-#include "horus/error.hpp"
-#include "horus/pool.hpp"
-#include "horus/robust_mutex.hpp"
-#include "horus/tensor.hpp"
-#include "horus/topic_layout.hpp"
-#include "horus/topic_ring.hpp"
+#include "horus/base/error.hpp"
+#include "horus/pool/pool.hpp"
+#include "horus/base/robust_mutex.hpp"
+#include "horus/msg/tensor.hpp"
+#include "horus/topic/topic_layout.hpp"
+#include "horus/topic/topic_ring.hpp"
 
 using namespace horus;
 namespace tl = topic_layout;
@@ -49,14 +49,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Pool::instance();
     const std::string name = "fz";
     const std::string shm = shm_name("topic." + name);
-    ShmSegment::unlink(shm);
+    ShmObject::unlink(shm);
 
     const uint8_t flags = in.take<uint8_t>();
     const uint32_t cap = 1u << (in.take<uint8_t>() % 5);  // 1..16 slots
     std::size_t bytes = tl::topic_bytes(cap);
     if (flags & 0x01) bytes = in.take<uint16_t>() % (tl::topic_bytes(16) + 64) + 1;  // wrong size
 
-    ShmSegment seg = ShmSegment::create_exclusive(shm, bytes);
+    ShmObject seg = ShmObject::create_exclusive(shm, bytes);
     if (!seg.valid()) return 0;
     auto* base = static_cast<std::byte*>(seg.data());
     if (bytes >= sizeof(tl::TopicHeader)) {
@@ -106,6 +106,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         }
     } catch (const horus::Error&) {
     }
-    ShmSegment::unlink(shm);
+    ShmObject::unlink(shm);
     return 0;
 }

@@ -2,7 +2,7 @@
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/string.h>
 
-#include "horus/depth_image.hpp"
+#include "horus/msg/depth_image.hpp"
 #include "py_message.hpp"
 
 namespace nb = nanobind;

@@ -3,7 +3,7 @@
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>
 
-#include "horus/image.hpp"
+#include "horus/msg/image.hpp"
 #include "py_message.hpp"
 
 namespace nb = nanobind;

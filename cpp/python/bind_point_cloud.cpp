@@ -2,7 +2,7 @@
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/string.h>
 
-#include "horus/point_cloud.hpp"
+#include "horus/msg/point_cloud.hpp"
 #include "py_message.hpp"
 
 namespace nb = nanobind;

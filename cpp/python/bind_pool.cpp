@@ -3,9 +3,9 @@
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
-#include "horus/namespace_cleaner.hpp"
-#include "horus/pool.hpp"
-#include "horus/shm_namespace.hpp"
+#include "horus/session/namespace_cleaner.hpp"
+#include "horus/pool/pool.hpp"
+#include "horus/session/namespace_name.hpp"
 
 namespace nb = nanobind;
 

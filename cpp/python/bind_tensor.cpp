@@ -3,7 +3,7 @@
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
-#include "horus/tensor.hpp"
+#include "horus/msg/tensor.hpp"
 #include "py_message.hpp"
 
 namespace nb = nanobind;

@@ -6,14 +6,14 @@
 #include <chrono>
 #include <cmath>
 
-#include "horus/depth_image.hpp"
-#include "horus/error.hpp"
-#include "horus/image.hpp"
-#include "horus/point_cloud.hpp"
-#include "horus/tensor.hpp"
-#include "horus/topic.hpp"
-#include "horus/topic_endpoint.hpp"
-#include "horus/topic_ring.hpp"
+#include "horus/msg/depth_image.hpp"
+#include "horus/base/error.hpp"
+#include "horus/msg/image.hpp"
+#include "horus/msg/point_cloud.hpp"
+#include "horus/msg/tensor.hpp"
+#include "horus/topic/topic.hpp"
+#include "horus/topic/topic_endpoint.hpp"
+#include "horus/topic/topic_ring.hpp"
 
 namespace nb = nanobind;
 

@@ -1,8 +1,8 @@
 // module.cpp — the nanobind extension horus._core: wires the bindings together.
 #include <nanobind/nanobind.h>
 
-#include "horus/dtype.hpp"
-#include "horus/encoding.hpp"
+#include "horus/msg/dtype.hpp"
+#include "horus/msg/encoding.hpp"
 #include "py_errors.hpp"
 
 namespace nb = nanobind;

@@ -8,9 +8,9 @@
 
 #include <cstring>
 
-#include "horus/error.hpp"
-#include "horus/pool.hpp"
-#include "horus/strided_copy.hpp"
+#include "horus/base/error.hpp"
+#include "horus/pool/pool.hpp"
+#include "horus/msg/strided_copy.hpp"
 
 namespace nb = nanobind;
 

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "horus/block.hpp"
-#include "horus/message.hpp"
+#include "horus/pool/block.hpp"
+#include "horus/msg/message.hpp"
 
 namespace horus::py {
 

@@ -1,7 +1,7 @@
-// py_errors.cpp — exception mapping (see py_errors.hpp and horus/error.hpp).
+// py_errors.cpp — exception mapping (see py_errors.hpp and horus/base/error.hpp).
 #include "py_errors.hpp"
 
-#include "horus/error.hpp"
+#include "horus/base/error.hpp"
 
 namespace nb = nanobind;
 

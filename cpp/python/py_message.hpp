@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-#include "horus/error.hpp"
+#include "horus/base/error.hpp"
 #include "py_arrays.hpp"
 
 namespace horus::py {

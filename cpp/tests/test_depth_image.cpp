@@ -6,9 +6,9 @@
 #include <cstring>
 #include <limits>
 
-#include "horus/depth_image.hpp"
-#include "horus/error.hpp"
-#include "horus/pool.hpp"
+#include "horus/msg/depth_image.hpp"
+#include "horus/base/error.hpp"
+#include "horus/pool/pool.hpp"
 #include "test_messages_common.hpp"
 
 using namespace horus;

@@ -6,11 +6,11 @@
 #include <string>
 #include <vector>
 
-#include "horus/dtype.hpp"
-#include "horus/element_access.hpp"
-#include "horus/encoding.hpp"
-#include "horus/error.hpp"
-#include "horus/message.hpp"
+#include "horus/msg/dtype.hpp"
+#include "horus/msg/element_access.hpp"
+#include "horus/msg/encoding.hpp"
+#include "horus/base/error.hpp"
+#include "horus/msg/message.hpp"
 #include "test_messages_common.hpp"
 
 using namespace horus;

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "horus/error.hpp"
-#include "horus/image.hpp"
-#include "horus/pool.hpp"
+#include "horus/base/error.hpp"
+#include "horus/msg/image.hpp"
+#include "horus/pool/pool.hpp"
 #include "test_messages_common.hpp"
 
 using namespace horus;

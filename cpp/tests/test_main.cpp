@@ -20,10 +20,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "horus/error.hpp"
-#include "horus/pool.hpp"
-#include "horus/shm_namespace.hpp"
-#include "horus/topic_ring.hpp"
+#include "horus/base/error.hpp"
+#include "horus/pool/pool.hpp"
+#include "horus/session/namespace_name.hpp"
+#include "horus/topic/topic_ring.hpp"
 #include "test_util.hpp"
 
 extern char** environ;
@@ -65,7 +65,7 @@ int fork_child(const std::function<int()>& body) {
             std::fprintf(stderr, "child: exception: %s\n", e.what());
         } catch (...) {
         }
-        horus::Pool::instance().detach();
+        horus::Session::instance().detach();
         std::fflush(nullptr);
         ::_exit(code);
     }
@@ -157,7 +157,7 @@ int helper_main(int argc, char** argv) {
             std::printf("opened\n");
             std::fflush(stdout);
             ring.reset();
-            pool.detach();
+            horus::Session::instance().detach();
             return 0;
         }
         if (mode == "report") {
@@ -166,7 +166,7 @@ int helper_main(int argc, char** argv) {
                         static_cast<unsigned long long>(st.reclaimed_processes),
                         static_cast<unsigned long long>(st.max_bytes));
             std::fflush(stdout);
-            pool.detach();
+            horus::Session::instance().detach();
             return 0;
         }
     } catch (const std::exception& e) {
@@ -185,7 +185,7 @@ namespace {
 class NamespaceCleanupCheck : public ::testing::Environment {
   public:
     void TearDown() override {
-        horus::Pool::instance().detach();
+        horus::Session::instance().detach();
         const auto left = horus::list_namespace_objects(horus::shm_namespace());
         std::string names;
         for (const auto& n : left) names += " " + n;

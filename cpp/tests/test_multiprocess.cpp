@@ -13,11 +13,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "horus/error.hpp"
-#include "horus/image.hpp"
-#include "horus/pool.hpp"
-#include "horus/process_identity.hpp"
-#include "horus/shm_namespace.hpp"
+#include "horus/base/error.hpp"
+#include "horus/msg/image.hpp"
+#include "horus/pool/pool.hpp"
+#include "horus/session/session.hpp"
+#include "horus/session/namespace_name.hpp"
 #include "test_util.hpp"
 
 using namespace horus;
@@ -169,7 +169,7 @@ TEST(MultiProcess, CrashedChildIsReclaimed) {
     ASSERT_TRUE(read_all(to_parent.r(), &ok, 1));
     wait_dead_not_reaped(pid);  // a zombie counts as dead
     EXPECT_EQ(in_use(), base + 6) << "the dead child's blocks are still marked held";
-    EXPECT_EQ(pool.stats().processes, 2u);
+    EXPECT_EQ(pool.stats().processes, 1u) << "a dead process is not counted live, reclaimed or not";
     EXPECT_EQ(pool.reclaim_dead_processes(), 1u);
     EXPECT_EQ(in_use(), base);
     EXPECT_EQ(pool.stats().processes, 1u);
@@ -255,19 +255,39 @@ TEST(MultiProcess, EnvironmentSettingsAreValidated) {
     }
 }
 
-TEST(MultiProcess, ProcessIdentity) {
-    const ProcessIdentity me = current_process();
-    EXPECT_EQ(me.pid, ::getpid());
-    EXPECT_GT(me.start_time, 0u);
-    EXPECT_TRUE(is_alive(me));
-    EXPECT_FALSE(is_alive(ProcessIdentity{me.pid, me.start_time + 1})) << "pid reused by another process";
-    EXPECT_FALSE(is_alive(ProcessIdentity{0, 1}));
-    EXPECT_FALSE(is_alive(ProcessIdentity{-1, 1}));
-    const int pid = fork_child([] { return 0; });
+// Liveness is the session slot's OFD lock (base/liveness_lock.hpp), not /proc: a live
+// child is live, a dead one (even a zombie nobody reaped yet) is not, and a slot's
+// later incarnation is not the earlier process.
+TEST(MultiProcess, LivenessFollowsTheProcessNotItsPid) {
+    Pool::instance();
+    Session& s = Session::instance();
+    const ProcessRef me = s.self();
+    EXPECT_TRUE(s.is_live(me));
+    EXPECT_FALSE(s.is_live(ProcessRef{me.slot, me.incarnation + 1})) << "another incarnation of our slot";
+    EXPECT_FALSE(s.is_live(ProcessRef{999, me.incarnation}));
+    EXPECT_FALSE(s.is_live(ProcessRef{me.slot, 0}));
+    int to_parent[2], to_child[2];
+    ASSERT_EQ(::pipe(to_parent), 0);
+    ASSERT_EQ(::pipe(to_child), 0);
+    const int pid = fork_child([&] {
+        ::close(to_child[1]);
+        const ProcessRef child = Session::instance().self();
+        write_all(to_parent[1], &child, sizeof child);
+        char c;
+        read_all(to_child[0], &c, 1);  // until the parent lets go
+        return 0;
+    });
+    ProcessRef child{};
+    ASSERT_TRUE(read_all(to_parent[0], &child, sizeof child));
+    EXPECT_NE(child.slot, me.slot);
+    EXPECT_TRUE(s.is_live(child)) << "a forked child has a slot of its own, live while it runs";
+    ::close(to_child[1]);
     wait_dead_not_reaped(pid);
-    EXPECT_EQ(process_start_time(pid), 0u) << "a zombie is dead";
+    EXPECT_FALSE(s.is_live(child)) << "a dead child (a zombie) is dead";
     EXPECT_EQ(wait_child(pid), 0);
-    EXPECT_EQ(process_start_time(pid), 0u);
+    ::close(to_child[0]);
+    ::close(to_parent[0]);
+    ::close(to_parent[1]);
 }
 
 TEST(MultiProcess, NamespaceNames) {

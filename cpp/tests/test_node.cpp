@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-#include "horus/error.hpp"
+#include "horus/base/error.hpp"
 #include "horus/horus.hpp"
 
 using namespace std::chrono_literals;

@@ -4,9 +4,9 @@
 #include <cstring>
 #include <vector>
 
-#include "horus/error.hpp"
-#include "horus/point_cloud.hpp"
-#include "horus/pool.hpp"
+#include "horus/base/error.hpp"
+#include "horus/msg/point_cloud.hpp"
+#include "horus/pool/pool.hpp"
 #include "test_messages_common.hpp"
 
 using namespace horus;

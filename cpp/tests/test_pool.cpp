@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "horus/error.hpp"
-#include "horus/pool.hpp"
-#include "horus/shm_namespace.hpp"
+#include "horus/base/error.hpp"
+#include "horus/pool/pool.hpp"
+#include "horus/session/namespace_name.hpp"
 #include "test_util.hpp"
 
 using namespace horus;
@@ -333,8 +333,8 @@ TEST(Pool, DetachMakesHandlesInert) {
         auto& pool = Pool::instance();
         Block a = pool.allocate(128);
         Block b = a;
-        pool.detach();
-        pool.detach();  // idempotent
+        horus::Session::instance().detach();
+        horus::Session::instance().detach();  // idempotent
         int fails = 0;
         try {
             pool.allocate(1);

@@ -8,9 +8,9 @@
 #include <thread>
 #include <vector>
 
-#include "horus/error.hpp"
-#include "horus/image.hpp"
-#include "horus/pool.hpp"
+#include "horus/base/error.hpp"
+#include "horus/msg/image.hpp"
+#include "horus/pool/pool.hpp"
 
 using namespace horus;
 

@@ -8,9 +8,9 @@
 #include <unistd.h>
 #include <vector>
 
-#include "horus/error.hpp"
-#include "horus/image.hpp"
-#include "horus/pool.hpp"
+#include "horus/base/error.hpp"
+#include "horus/msg/image.hpp"
+#include "horus/pool/pool.hpp"
 #include "test_util.hpp"
 
 using namespace horus;

@@ -6,7 +6,7 @@
 #include <random>
 #include <vector>
 
-#include "horus/strided_copy.hpp"
+#include "horus/msg/strided_copy.hpp"
 
 using namespace horus;
 

@@ -5,9 +5,9 @@
 #include <cstring>
 #include <vector>
 
-#include "horus/error.hpp"
-#include "horus/pool.hpp"
-#include "horus/tensor.hpp"
+#include "horus/base/error.hpp"
+#include "horus/pool/pool.hpp"
+#include "horus/msg/tensor.hpp"
 #include "test_messages_common.hpp"
 
 using namespace horus;
@@ -78,7 +78,10 @@ TEST(Tensor, SharedCopyAndDescriptor) {
     Tensor alias = t;
     EXPECT_EQ(alias.data(), t.data());
     t.mark_shared();
-    EXPECT_FALSE(alias.is_shared()) << "sharing is a property of the message object";
+    // Read-only is a property of the block: a copy made before the send is read-only too
+    // (it shares the payload every receiver now sees).
+    EXPECT_TRUE(alias.is_shared());
+    error_of<ReadOnlyError>([&] { alias.mutable_data(); });
     auto msg = error_of<ReadOnlyError>([&] { t.mutable_data(); });
     EXPECT_HAS(msg, "Tensor");
     error_of<ReadOnlyError>([&] { t.set_timestamp_ns(1); });

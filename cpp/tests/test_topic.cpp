@@ -11,9 +11,9 @@
 #include <unistd.h>
 #include <vector>
 
-#include "horus/error.hpp"
+#include "horus/base/error.hpp"
 #include "horus/horus.hpp"
-#include "horus/shm_namespace.hpp"
+#include "horus/session/namespace_name.hpp"
 #include "test_util.hpp"
 
 using namespace std::chrono_literals;

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "horus/horus.hpp"
-#include "horus/topic_layout.hpp"
+#include "horus/topic/topic_layout.hpp"
 #include "test_util.hpp"
 
 using horus::Encoding;

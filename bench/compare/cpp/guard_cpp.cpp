@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "horus/topic.hpp"
+#include "horus/topic/topic.hpp"
 
 int main(int argc, char** argv) {
     const long n = argc > 1 ? std::atol(argv[1]) : 1000;

@@ -56,7 +56,7 @@
 #include <typeinfo>
 #include <vector>
 
-#include "horus/topic.hpp"
+#include "horus/topic/topic.hpp"
 
 namespace {
 

@@ -1,0 +1,78 @@
+// topic_endpoint.hpp — TopicEndpoint: what one Topic object (C++ Topic<T>, a Node's
+// topic, Python's horus.Topic) knows of its topic: its cursor, its losses, and
+// whether publishers keep messages for it.
+//
+// Every endpoint starts as a subscriber: it receives everything sent after it was
+// made, and publishers keep each message until it has read it (at most `capacity`
+// messages: older ones are overwritten and counted in dropped()). Once every such
+// subscriber has read a message, the next send() hands its block back to the pool
+// (TopicRing::release_read_locked), so a pipeline recycles a few warm blocks
+// instead of pinning the whole ring.
+//
+// An endpoint that sends before it has ever called try_read() is a publisher: it
+// stops holding messages for itself (otherwise a publish-only Topic would pin
+// every message until overwritten). If it starts reading later it is a subscriber
+// again from its cursor on; messages released meanwhile that nobody else still
+// holds are counted in dropped(), never silently lost. The newest message is
+// always kept, so `t.send(m); t.recv()` on one Topic works.
+//
+// Not thread-safe: one endpoint is used by one thread at a time (Python: the GIL).
+// After fork() an inherited endpoint leaves its entry to the parent (the entry
+// names the parent's process) and works without one in the child.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+
+#include "horus/pool/block.hpp"
+#include "horus/msg/descriptor.hpp"
+#include "horus/msg/message.hpp"
+#include "horus/topic/topic_ring.hpp"
+
+namespace horus {
+
+class TopicEndpoint {
+  public:
+    explicit TopicEndpoint(std::shared_ptr<TopicRing> ring);
+    ~TopicEndpoint();
+    TopicEndpoint(TopicEndpoint&& other) noexcept;
+    TopicEndpoint& operator=(TopicEndpoint&& other) noexcept;
+    TopicEndpoint(const TopicEndpoint&) = delete;
+    TopicEndpoint& operator=(const TopicEndpoint&) = delete;
+
+    /// Publishes `msg` (marks it shared); see the class comment for what it does to
+    /// an endpoint that never read.
+    void publish(Message& msg);
+
+    /// The next message's descriptor and block; false when nothing new is there.
+    bool try_read(TensorDescriptor& desc, Block& block);
+
+    /// Blocks until a message past the cursor may be there, or `timeout` passes.
+    void wait(std::chrono::nanoseconds timeout) const { ring_->wait(cursor_, timeout); }
+
+    /// Counts one message the caller could not use (e.g. a corrupt descriptor).
+    void count_dropped() { ++dropped_; }
+
+    uint64_t dropped() const { return dropped_; }
+    uint64_t cursor() const { return cursor_; }
+    /// Messages waiting for this endpoint (at most capacity()).
+    uint64_t pending() const;
+    /// True while publishers keep messages for this endpoint.
+    bool holds_messages() const;
+    TopicRing& ring() const { return *ring_; }
+
+  private:
+    static constexpr uint32_t kNoEntry = 0xFFFFFFFEu;  // not registered (kOverflowEntry is another value)
+    void subscribe();
+    void unsubscribe() noexcept;
+
+    std::shared_ptr<TopicRing> ring_;
+    uint64_t cursor_ = 0;
+    uint64_t dropped_ = 0;
+    uint32_t entry_ = kNoEntry;  // our subscribers[] entry, kOverflowEntry, or kNoEntry
+    ProcessRef owner_{};         // the process that took entry_
+    bool has_read_ = false;      // try_read() was called at least once
+};
+
+}  // namespace horus

@@ -1,0 +1,43 @@
+// robust_mutex.cpp — process-shared robust mutexes (see robust_mutex.hpp).
+#include "horus/base/robust_mutex.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <new>
+
+#include "horus/base/error.hpp"
+
+namespace horus {
+
+void init_robust_mutex(pthread_mutex_t& mutex) {
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+    pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+    pthread_mutex_init(&mutex, &attr);
+    pthread_mutexattr_destroy(&attr);
+}
+
+int lock_robust_mutex(pthread_mutex_t& mutex) noexcept {
+    const int r = pthread_mutex_lock(&mutex);
+    if (r != EOWNERDEAD) return r;
+    pthread_mutex_consistent(&mutex);
+    return 0;
+}
+
+RobustLock::RobustLock(pthread_mutex_t& mutex, const char* what) : mutex_(&mutex) {
+    if (int r = lock_robust_mutex(mutex); r != 0) {
+        mutex_ = nullptr;
+        throw ShmError(std::string("locking ") + what + " failed: " + std::strerror(r));
+    }
+}
+
+RobustLock::RobustLock(pthread_mutex_t& mutex, std::nothrow_t) noexcept
+    : mutex_(lock_robust_mutex(mutex) == 0 ? &mutex : nullptr) {}
+
+void RobustLock::unlock() noexcept {
+    if (mutex_) pthread_mutex_unlock(mutex_);
+    mutex_ = nullptr;
+}
+
+}  // namespace horus

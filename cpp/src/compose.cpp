@@ -1,0 +1,11 @@
+// compose.cpp — the composition of the horus library: the reclamation participants
+// of the layers above the pool (session/composition.hpp). The pool registers itself.
+#include "horus/session/composition.hpp"
+#include "horus/session/session.hpp"
+#include "horus/topic/topic_participant.hpp"
+
+namespace horus {
+
+void compose_participants(Session& session) { session.add_participant(topic_participant()); }
+
+}  // namespace horus

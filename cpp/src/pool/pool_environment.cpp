@@ -1,0 +1,153 @@
+// pool_environment.cpp — the pool's configuration (cap, size classes) and attaching
+// to the namespace's pool control object (see pool.hpp).
+#include <bit>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <sys/statvfs.h>
+#include <thread>
+
+#include "horus/base/error.hpp"
+#include "horus/base/robust_mutex.hpp"
+#include "horus/pool/pool.hpp"
+#include "pool_internal.hpp"
+#include "horus/session/namespace_name.hpp"
+
+namespace horus {
+namespace {
+
+uint64_t parse_max_bytes() {
+    const char* env = std::getenv("HORUS_POOL_MAX_BYTES");
+    if (!env || !*env) {
+        struct statvfs st {};
+        if (statvfs("/dev/shm", &st) == 0 && st.f_blocks > 0)
+            return static_cast<uint64_t>(st.f_blocks) * st.f_frsize / 2;
+        return 1ull << 30;
+    }
+    char* end = nullptr;
+    errno = 0;
+    unsigned long long v = std::strtoull(env, &end, 10);
+    uint64_t mult = 1;
+    if (end && *end) {
+        switch (*end) {
+            case 'k': case 'K': mult = 1ull << 10; break;
+            case 'm': case 'M': mult = 1ull << 20; break;
+            case 'g': case 'G': mult = 1ull << 30; break;
+            case 't': case 'T': mult = 1ull << 40; break;
+            default: mult = 0;
+        }
+        if (mult && end[1] != '\0') mult = 0;
+    }
+    if (errno != 0 || end == env || mult == 0 || v == 0 || v > (1ull << 50) / mult || env[0] == '-')
+        throw InvalidArgument(std::string("HORUS_POOL_MAX_BYTES='") + env +
+                              "' is not a size between 1 and 2^50 bytes (e.g. 536870912, 512M, 4G)");
+    return v * mult;
+}
+
+}  // namespace
+
+uint64_t Pool::class_block_size(uint32_t size_class) {
+    uint32_t exp = 8 + size_class / 4;
+    uint64_t base = uint64_t{1} << exp;
+    return base + (size_class % 4) * (base / 4);
+}
+
+uint32_t Pool::size_class_for(uint64_t bytes) {
+    if (bytes <= pool_internal::kMinBlock) return 0;
+    uint32_t exp = 63 - static_cast<uint32_t>(std::countl_zero(bytes - 1));  // 2^exp < bytes <= 2^(exp+1)
+    uint64_t base = uint64_t{1} << exp;
+    uint64_t step = base / 4;
+    uint64_t q = (bytes - base + step - 1) / step;  // 1..4
+    if (q == 4) return (exp + 1 - 8) * 4;
+    return (exp - 8) * 4 + static_cast<uint32_t>(q);
+}
+
+Pool& Pool::instance() {
+    static Pool* pool = [] {
+        // Never deleted: handles may outlive static destruction, and the session keeps
+        // a pointer to it as a participant (also when attach() failed: then a later
+        // call builds another one, and this one stays an inert participant).
+        auto* p = new Pool(Session::instance());
+        p->attach();
+        return p;
+    }();
+    return *pool;
+}
+
+Pool::Pool(Session& session) : session_(session), max_bytes_(parse_max_bytes()) {}
+
+void Pool::open_control() {
+    const std::string name = shm_name("pool");
+    for (int attempt = 0; attempt < 200; ++attempt) {
+        ShmObject shm = ShmObject::create_exclusive(name, sizeof(layout::PoolControl));
+        auto* ctl = static_cast<layout::PoolControl*>(shm.data());
+        if (shm.valid()) {
+            ctl->magic = layout::kControlMagic;
+            ctl->version = layout::kLayoutVersion;
+            ctl->control_size = sizeof(layout::PoolControl);
+            init_robust_mutex(ctl->mutex);
+            ctl->ready.store(1, std::memory_order_release);
+        } else {
+            try {
+                shm = ShmObject::open_existing(name);
+            } catch (const ShmEmpty&) {
+                ShmObject::unlink(name);  // its creator died before sizing it
+                continue;
+            }
+            if (!shm.valid()) {
+                std::this_thread::sleep_for(std::chrono::microseconds(100) * (1 << std::min(attempt, 8)));
+                continue;  // vanished meanwhile
+            }
+            ctl = static_cast<layout::PoolControl*>(shm.data());
+            if (shm.size() != sizeof(layout::PoolControl))
+                throw ShmError("'/dev/shm" + name + "' is " + std::to_string(shm.size()) +
+                               " bytes, not a horus pool control block of " +
+                               std::to_string(sizeof(layout::PoolControl)) +
+                               " bytes (foreign or from another horus version); run `horus clean --force`");
+            auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+            while (ctl->ready.load(std::memory_order_acquire) == 0 && std::chrono::steady_clock::now() < deadline)
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            if (ctl->ready.load(std::memory_order_acquire) == 0) {
+                ShmObject::unlink(name);  // its creator died before finishing it
+                continue;
+            }
+            if (ctl->magic != layout::kControlMagic || ctl->version != layout::kLayoutVersion ||
+                ctl->control_size != sizeof(layout::PoolControl))
+                throw ShmError("'/dev/shm" + name +
+                               "' is not a horus pool of this version (bad magic/version/size); "
+                               "run `horus clean --force` to remove it");
+        }
+        control_shm_ = std::move(shm);
+        control_ = ctl;
+        return;
+    }
+    throw ShmError("could not open the pool control object '/dev/shm" + name + "' after 200 attempts");
+}
+
+void Pool::attach() {
+    // Holding a live slot first keeps the last process from tearing the namespace
+    // down under us while we open the pool (teardown needs every slot free).
+    bool have_slot = session_.claim_slot();
+    if (!control_) open_control();
+    session_.add_participant(*this);
+    slot_ = session_.slot();
+    detached_.store(!have_slot, std::memory_order_release);
+    session_.reclaim_dead();  // what dead processes left (may free a slot for us)
+    if (!have_slot) {
+        have_slot = session_.claim_slot();
+        if (!have_slot)
+            throw ShmError("namespace '" + session_.name() + "' already has " +
+                           std::to_string(session_layout::kMaxProcesses) +
+                           " live processes attached (the maximum); use another HORUS_NAMESPACE");
+        slot_ = session_.slot();
+        detached_.store(false, std::memory_order_release);
+    }
+}
+
+void Pool::require_attached() const {
+    if (detached_.load(std::memory_order_relaxed)) session_.require_attached();
+    if (detached_.load(std::memory_order_relaxed))
+        throw NotAttached("this process has no slot in the horus pool of namespace '" + session_.name() + "'");
+}
+
+}  // namespace horus

@@ -1,0 +1,72 @@
+// topic_endpoint.cpp — one Topic object's cursor and subscriber entry (see topic_endpoint.hpp).
+#include "horus/topic/topic_endpoint.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "horus/session/session.hpp"
+
+namespace horus {
+
+TopicEndpoint::TopicEndpoint(std::shared_ptr<TopicRing> ring)
+    : ring_(std::move(ring)), cursor_(ring_->write_sequence()) {
+    subscribe();
+}
+
+TopicEndpoint::~TopicEndpoint() { unsubscribe(); }
+
+TopicEndpoint::TopicEndpoint(TopicEndpoint&& other) noexcept
+    : ring_(std::move(other.ring_)), cursor_(other.cursor_), dropped_(other.dropped_),
+      entry_(std::exchange(other.entry_, kNoEntry)), owner_(other.owner_), has_read_(other.has_read_) {}
+
+TopicEndpoint& TopicEndpoint::operator=(TopicEndpoint&& other) noexcept {
+    if (this != &other) {
+        unsubscribe();
+        ring_ = std::move(other.ring_);
+        cursor_ = other.cursor_;
+        dropped_ = other.dropped_;
+        entry_ = std::exchange(other.entry_, kNoEntry);
+        owner_ = other.owner_;
+        has_read_ = other.has_read_;
+    }
+    return *this;
+}
+
+void TopicEndpoint::subscribe() {
+    entry_ = ring_->add_subscriber(cursor_);
+    owner_ = ring_->member();
+}
+
+bool TopicEndpoint::holds_messages() const {
+    return entry_ != kNoEntry && owner_ == Session::instance().self();
+}
+
+void TopicEndpoint::unsubscribe() noexcept {
+    // An entry taken before a fork() is the parent's: the child leaves it alone.
+    if (entry_ != kNoEntry && ring_ && owner_ == Session::instance().self()) ring_->remove_subscriber(entry_);
+    entry_ = kNoEntry;
+}
+
+void TopicEndpoint::publish(Message& msg) {
+    if (!has_read_ && entry_ != kNoEntry) unsubscribe();  // a publisher: it keeps nothing for itself
+    ring_->publish(msg);
+}
+
+bool TopicEndpoint::try_read(TensorDescriptor& desc, Block& block) {
+    if (!has_read_) {
+        has_read_ = true;
+        if (entry_ == kNoEntry) subscribe();  // a publisher that starts reading
+    }
+    const uint64_t before = cursor_;
+    const bool got = ring_->try_read(cursor_, dropped_, desc, block);
+    // After the block was acquired: publishers may now release what we passed.
+    if (cursor_ != before && holds_messages()) ring_->store_cursor(entry_, cursor_);
+    return got;
+}
+
+uint64_t TopicEndpoint::pending() const {
+    const uint64_t ws = ring_->write_sequence();
+    return ws > cursor_ ? std::min<uint64_t>(ws - cursor_, ring_->capacity()) : 0;
+}
+
+}  // namespace horus

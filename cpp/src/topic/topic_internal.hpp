@@ -1,0 +1,71 @@
+// topic_internal.hpp — helpers shared by the topic layer's source files only.
+#pragma once
+
+#include <atomic>
+#include <cstring>
+#include <string>
+
+#include "horus/base/shm_object.hpp"
+#include "horus/msg/message.hpp"
+#include "horus/topic/topic_layout.hpp"
+
+namespace horus::topic_internal {
+namespace tl = topic_layout;
+
+inline std::string kind_str(uint32_t kind) {
+    return kind == 0 ? std::string("untyped") : std::string(kind_name(static_cast<MessageKind>(kind)));
+}
+
+inline bool kind_valid(uint32_t k) { return k <= static_cast<uint32_t>(MessageKind::PointCloud); }
+
+inline bool live(const std::atomic<uint32_t>& state) {
+    return state.load(std::memory_order_relaxed) == static_cast<uint32_t>(tl::EntryState::Live);
+}
+
+inline void store_descriptor(tl::TopicSlot& slot, const TensorDescriptor& d) {
+    uint64_t words[tl::kDescriptorWords];
+    std::memcpy(words, &d, sizeof d);
+    for (std::size_t i = 0; i < tl::kDescriptorWords; ++i)
+        std::atomic_ref<uint64_t>(slot.words[i]).store(words[i], std::memory_order_relaxed);
+}
+
+inline TensorDescriptor load_descriptor(tl::TopicSlot& slot) {
+    uint64_t words[tl::kDescriptorWords];
+    for (std::size_t i = 0; i < tl::kDescriptorWords; ++i)
+        words[i] = std::atomic_ref<uint64_t>(slot.words[i]).load(std::memory_order_relaxed);
+    TensorDescriptor d;
+    std::memcpy(&d, words, sizeof d);
+    return d;
+}
+
+/// True if `slot` is complete and owns a ring reference on its block (under the mutex).
+inline bool slot_holds_ref(const tl::TopicSlot& slot) {
+    return seqlock::is_complete(slot.seq.load(std::memory_order_acquire)) &&
+           slot.holds_ref.load(std::memory_order_relaxed) != 0;
+}
+
+inline tl::TopicSlot* slots_of(void* base) {
+    return reinterpret_cast<tl::TopicSlot*>(static_cast<std::byte*>(base) + sizeof(tl::TopicHeader));
+}
+
+/// The capacity of the topic in `seg` if it is a topic of this version whose header and
+/// size agree, else 0. Callers use the returned value, never a second read of the header.
+inline uint32_t topic_segment_capacity(const ShmObject& seg) {
+    if (seg.size() < sizeof(tl::TopicHeader)) return 0;
+    const auto* h = static_cast<const tl::TopicHeader*>(seg.data());
+    const uint32_t c = h->capacity;
+    const bool ok = h->magic == tl::kTopicMagic && h->version == tl::kTopicVersion &&
+                    h->header_size == sizeof(tl::TopicHeader) && c != 0 && c <= tl::kMaxCapacity &&
+                    (c & (c - 1)) == 0 && seg.size() == tl::topic_bytes(c) && kind_valid(h->kind.load());
+    return ok ? c : 0;
+}
+
+/// Under the topic mutex: frees the entries of users that are no longer live and the
+/// subscriber entries of processes that are no longer users; recounts
+/// overflow_subscribers. True if a live user remains.
+bool reap_dead_users(tl::TopicHeader* h) noexcept;
+
+/// Under the topic mutex: lowers subscriber_limit past the free entries at its top.
+void shrink_subscriber_limit(tl::TopicHeader* h) noexcept;
+
+}  // namespace horus::topic_internal

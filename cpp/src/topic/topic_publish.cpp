@@ -1,0 +1,117 @@
+// topic_publish.cpp — the hot path: publishing a descriptor into the ring and reading
+// one out (the protocol is in topic_layout.hpp; the seq encoding in seqlock.hpp).
+#include "horus/base/error.hpp"
+#include "horus/base/futex.hpp"
+#include "horus/pool/pool.hpp"
+#include "horus/topic/topic_ring.hpp"
+#include "topic_internal.hpp"
+
+namespace horus {
+namespace tl = topic_layout;
+using namespace topic_internal;
+
+void TopicRing::publish(Message& msg) {
+    const uint32_t mk = static_cast<uint32_t>(msg.kind());
+    uint32_t k = header_->kind.load(std::memory_order_acquire);
+    if (k == 0 && !header_->kind.compare_exchange_strong(k, mk)) {
+        // someone typed the topic meanwhile; k now holds that kind
+    } else if (k == 0) {
+        k = mk;
+    }
+    if (k != mk)
+        throw TypeMismatch("topic '" + name_ + "' carries " + kind_str(k) + " messages; cannot send a " + kind_str(mk));
+    ensure_member();
+    Pool& pool = Pool::instance();
+    const TensorDescriptor& d = msg.descriptor();
+    // Ring references are taken and dropped only under the topic mutex, so whoever holds
+    // every topic mutex (topic_reclaim.cpp) sees exactly the references the slots hold.
+    // Everything that can fail is done before the first change to the ring: an error
+    // leaves the topic as it was, and the guard always unlocks.
+    {
+        RobustLock guard = lock();
+        const uint64_t s = header_->write_seq.load(std::memory_order_relaxed);
+        tl::TopicSlot& slot = slots_[s & (capacity_ - 1)];
+        // An odd seq means a publisher died mid-write: its descriptor is not trusted (the
+        // reconciliation after its death fixes the counts instead). A slot released early
+        // (holds_ref 0) has no reference left to drop.
+        const bool release_overwritten = slot_holds_ref(slot);
+        const TensorDescriptor overwritten = release_overwritten ? load_descriptor(slot) : TensorDescriptor{};
+        if (release_overwritten && !pool.can_reach(overwritten.block))
+            throw ShmError("cannot send on topic '" + name_ + "': the message it replaces lives in pool segment " +
+                           std::to_string(overwritten.block.segment) +
+                           ", which this process cannot map now (out of file descriptors or memory?)");
+        if (!pool.add_ring_ref(d.block))
+            throw Error("cannot send on topic '" + name_ + "': the message is already held by " +
+                        std::to_string(block_word::kRingMax) +
+                        " topic slots (send a copy(), or use topics with smaller capacity)");
+        msg.mark_shared();
+        slot.holds_ref.store(0, std::memory_order_relaxed);
+        slot.seq.store(seqlock::writing(s), std::memory_order_relaxed);
+        std::atomic_thread_fence(std::memory_order_release);
+        store_descriptor(slot, d);
+        slot.holds_ref.store(1, std::memory_order_relaxed);
+        slot.seq.store(seqlock::complete(s), std::memory_order_release);
+        header_->write_seq.store(s + 1, std::memory_order_seq_cst);
+        if (release_overwritten) pool.remove_ring_ref(overwritten.block);
+        release_read_locked(pool, s);
+    }
+    header_->futex_word.fetch_add(1, std::memory_order_seq_cst);
+    if (header_->waiters.load(std::memory_order_seq_cst) > 0) futex_wake_all(header_->futex_word);
+}
+
+bool TopicRing::try_read(uint64_t& cursor, uint64_t& dropped, TensorDescriptor& desc, Block& block) {
+    Pool& pool = Pool::instance();
+    for (;;) {
+        const uint64_t ws = header_->write_seq.load(std::memory_order_seq_cst);
+        if (cursor >= ws) {
+            cursor = ws;
+            return false;
+        }
+        if (ws - cursor > capacity_) {
+            dropped += ws - cursor - capacity_;
+            cursor = ws - capacity_;
+        }
+        tl::TopicSlot& slot = slots_[cursor & (capacity_ - 1)];
+        const uint64_t expect = seqlock::complete(cursor);
+        const uint64_t s1 = slot.seq.load(std::memory_order_acquire);
+        if (s1 != expect) {
+            // s1 > expect: overwritten before we got to it. s1 < expect cannot be written
+            // by a correct publisher once write_seq passed it: a corrupt ring. Skip it.
+            ++dropped;
+            ++cursor;
+            continue;
+        }
+        TensorDescriptor d = load_descriptor(slot);
+        std::atomic_thread_fence(std::memory_order_acquire);
+        if (slot.seq.load(std::memory_order_relaxed) != s1) {
+            ++dropped;
+            ++cursor;
+            continue;
+        }
+        Block b;
+        try {
+            b = pool.acquire(d.block);
+        } catch (const NotAttached&) {
+            throw;  // not a property of the message: this process cannot receive at all
+        } catch (const StaleReference&) {
+            ++dropped;  // freed (and maybe reused) before we could take it: the message is gone
+            ++cursor;
+            continue;
+        } catch (const ShmError&) {
+            ++dropped;  // a corrupt reference (bad segment/block): never trusted
+            ++cursor;
+            continue;
+        }
+        if (slot.seq.load(std::memory_order_acquire) != s1) {
+            ++dropped;  // overwritten while we acquired: the block may be another message's
+            ++cursor;
+            continue;
+        }
+        desc = d;
+        block = std::move(b);
+        ++cursor;
+        return true;
+    }
+}
+
+}  // namespace horus
