@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """run.py — horus side by side with the transports a user would pick instead (issue 5).
 
-    python3 bench/compare/run.py            # full run (by hand): results in bench/results/
-    python3 bench/compare/run.py --quick    # CI smoke run (< 60 s), results in /tmp/horus-compare-quick/
+    python3 bench/compare/run.py            # full run (by hand, 5 rounds): results in bench/results/
+    python3 bench/compare/run.py --quick    # CI smoke run (2 rounds, < 60 s), results in /tmp/horus-compare-quick/
 
 Installs the peers into .venv-bench (setup_venv.sh), then for every round and every
 transport (order reversed on odd rounds, so all transports see the same machine
@@ -12,6 +12,11 @@ worker build/compare/horus_worker (`make bench-compare-build`; same arguments, s
 schedule, same JSON). A worker forks a ping and a pong process pinned to two
 different cores. A transport that cannot be installed, imported or run gets a row
 with the error text. Writes <date>-<host>-compare.{md,csv,json} and two PNG plots.
+
+Every ratio (peer median / horus median) comes with its spread over the rounds (the
+per-round ratios: peer's round-i median / horus's round-i median) and a verdict
+(verdicts.py): "ahead" only where every round has horus faster, "behind" only where every
+round has it slower, else "mixed/within noise". The summary line uses the verdicts.
 """
 from __future__ import annotations
 
@@ -34,6 +39,7 @@ ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
 
 import transports as T  # noqa: E402  (numpy only; importable from any venv)
+import verdicts as V  # noqa: E402  (pure Python)
 
 VENVS = {"main": os.path.join(ROOT, ".venv"), "bench": os.path.join(ROOT, ".venv-bench")}
 CPP_WORKER = os.path.join(ROOT, "build", "compare", "horus_worker")  # make bench-compare-build
@@ -64,10 +70,14 @@ BASE_DESC = {
 def is_horus(t):
     return t in BASES  # pools/rings to cycle in warm-up
 
-FULL = dict(rounds=3, lat_n=3400, lat_cap=8.0, hop_n=500, hop_cap=2.0, thr_n=3200, thr_cap=2.0,
+# Full: 5 interleaved rounds (a verdict needs every round to agree, so a few rounds are not enough
+# on a noisy machine); per-round counts and caps are 3/5 of the earlier 3-round schedule, so the
+# totals per cell (10,200 latency samples, 24 s latency cap) and the run time stay about the same.
+# Quick: 2 rounds, so the CI smoke run goes through the same per-round ratio / verdict code.
+FULL = dict(rounds=5, lat_n=2040, lat_cap=4.8, hop_n=300, hop_cap=1.2, thr_n=1920, thr_cap=1.2,
             warm=40, warm_ring=200, warm_cap=0.5, warm_bursts=4, payloads=[p[0] for p in T.PAYLOADS],
             timeout=400)
-QUICK = dict(rounds=1, lat_n=100, lat_cap=0.2, hop_n=20, hop_cap=0.1, thr_n=64, thr_cap=0.2,
+QUICK = dict(rounds=2, lat_n=100, lat_cap=0.2, hop_n=20, hop_cap=0.1, thr_n=64, thr_cap=0.2,
              warm=8, warm_ring=40, warm_cap=0.0, warm_bursts=1, payloads=["64B", "4KB"], timeout=40)
 
 
@@ -165,7 +175,10 @@ def pct(xs, q):
 
 
 def aggregate(raw, cfg):
-    """raw[t][round] = worker output -> rows[t][payload] = stats."""
+    """raw[t][round] = worker output -> rows[t][payload] = stats.
+
+    round_medians_us[i] is round i's median (None where that round has no samples), so the
+    rounds of two transports line up for the per-round ratios."""
     rows = {}
     for tname, runs in raw.items():
         rows[tname] = {}
@@ -175,12 +188,15 @@ def aggregate(raw, cfg):
             for d in runs:
                 if d.get("error") and not d.get("a"):
                     errs.append(d["error"])
+                    rmed.append(None)
                     continue
                 a = (d.get("a") or {}).get("payloads", {}).get(key, {})
                 b = (d.get("b") or {}).get("payloads", {}).get(key, {})
                 if "error" in a or "error" in b:
                     errs.append(a.get("error") or b.get("error"))
-                if "rtt_ns" in a and a["rtt_ns"]:
+                if not a.get("rtt_ns"):
+                    rmed.append(None)
+                else:
                     o = [x / 2000.0 for x in a["rtt_ns"]]  # one-way us
                     one += o
                     rmed.append(st.median(o))
@@ -286,6 +302,19 @@ def ratios(rows, cfg):
     return out
 
 
+def ratio_cells(rows, rat, cfg):
+    """cells[base][peer][payload] = verdicts.cell(): the ratio of ratios() with the per-round
+    ratios (round i of the peer / round i of the baseline), their min-max and the verdict."""
+    out = {}
+    for base, tab in rat.items():
+        out[base] = {}
+        for t, pr in tab.items():
+            out[base][t] = {k: V.cell(rows[base][k].get("round_medians_us") or [],
+                                      rows[t][k].get("round_medians_us") or [], ratio=pr[k])
+                            for k in cfg["payloads"]}
+    return out
+
+
 def make_plots(rows, cfg, info, stem):
     """latency vs payload (log-log, one line per transport) and throughput bars."""
     labels = {p[0]: p[1] for p in T.PAYLOADS}
@@ -346,13 +375,19 @@ def make_plots(rows, cfg, info, stem):
     return plots
 
 
-def write_outputs(rows, rat, info, cfg, errors, outdir, quick, elapsed):
+VERDICT_RULE = ("verdict per cell: **ahead** only where every round's ratio is > 1, **behind** only where "
+                "every round's is < 1, otherwise _mixed/within noise_")
+
+
+def write_outputs(rows, rat, cells, info, cfg, errors, outdir, quick, elapsed):
     os.makedirs(outdir, exist_ok=True)
     day = dt.date.today().isoformat()
     stem = os.path.join(outdir, f"{day}-{info['host']}-compare" + ("-quick" if quick else ""))
     labels = {p[0]: p[1] for p in T.PAYLOADS}
     with open(stem + ".json", "w") as f:
-        json.dump({"machine": info, "config": cfg, "rows": rows, "ratios": rat, "errors": errors,
+        json.dump({"machine": info, "config": cfg, "rows": rows, "ratios": rat, "ratio_rounds": cells,
+                   "verdict_rule": VERDICT_RULE.replace("*", "").replace("_", ""),
+                   "summary": V.summarize(cells, lambda k: labels[k]), "errors": errors,
                    "elapsed_s": elapsed}, f, indent=1)
     cols = ["transport", "payload", "bytes", "n", "median_us", "p99_us", "p999_us", "hop_median_us",
             "msgs_per_s", "gb_per_s", "cpu_send_us_per_msg", "cpu_recv_us_per_msg", "cpu_rt_a_us",
@@ -374,17 +409,17 @@ def write_outputs(rows, rat, info, cfg, errors, outdir, quick, elapsed):
     L.append("")
     L.append("## Headline ratios (peer median latency / horus median latency, same run; > 1 = horus faster)")
     L.append("")
-    for base, tab in rat.items():
+    L.append(f"Each cell: the ratio of the medians over all {cfg['rounds']} rounds, [min–max of the per-round "
+             "ratios] (peer's round-i median / horus's round-i median; the rounds interleave the transports, "
+             f"so round i saw the same machine conditions for all), then the {VERDICT_RULE}.")
+    L.append("")
+    for base, tab in cells.items():
         L.append(f"Baseline **{base}** ({BASE_DESC[base]}):")
         L.append("")
         L.append("| peer | " + " | ".join(labels[k] for k in cfg["payloads"]) + " |")
         L.append("|---|" + "---|" * len(cfg["payloads"]))
         for t, pr in tab.items():
-            cells = []
-            for k in cfg["payloads"]:
-                v = pr[k]
-                cells.append("—" if v is None else (f"**{v:.2f}×**" if v < 1 else f"{v:.2f}×"))
-            L.append(f"| {t} | " + " | ".join(cells) + " |")
+            L.append(f"| {t} | " + " | ".join(V.fmt_cell(pr[k]) for k in cfg["payloads"]) + " |")
         L.append("")
     # flatness + behind list
     for base in BASES:
@@ -394,13 +429,7 @@ def write_outputs(rows, rat, info, cfg, errors, outdir, quick, elapsed):
             if a and b:
                 L.append(f"- {base}: {labels[cfg['payloads'][-1]]} / {labels[cfg['payloads'][0]]} median latency = "
                          f"**{b / a:.2f}×** (goal ≤ 1.2×)")
-    behind = []
-    for base, tab in rat.items():
-        for t, pr in tab.items():
-            for k, v in pr.items():
-                if v is not None and v < 1:
-                    behind.append(f"{base} behind {t} at {labels[k]} ({v:.2f}×)")
-    L.append("- horus behind a peer: " + ("; ".join(behind) if behind else "nowhere in this run"))
+    L += V.summary_lines(V.summarize(cells, lambda k: labels[k]))
     L.append("")
     L.append("## Machine")
     L.append("")
@@ -470,8 +499,8 @@ def write_outputs(rows, rat, info, cfg, errors, outdir, quick, elapsed):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="CI smoke mode: 1 round, 3 payloads, few samples")
-    ap.add_argument("--rounds", type=int)
+    ap.add_argument("--quick", action="store_true", help="CI smoke mode: 2 rounds, 2 payloads, few samples")
+    ap.add_argument("--rounds", type=int, help="interleaved rounds (default 5, quick: 2)")
     ap.add_argument("--transports", help="comma list (default: all)")
     ap.add_argument("--payloads", help="comma list of " + ",".join(T.PAYLOAD_BY_KEY))
     ap.add_argument("--out", help="output directory (default bench/results, quick: /tmp/horus-compare-quick)")
@@ -519,8 +548,16 @@ def main():
     for t, e in errors.items():
         rows[t] = {k: {"n": 0, "bytes": T.nbytes_of(T.PAYLOAD_BY_KEY[k]), "error": e} for k in cfg["payloads"]}
     rat = ratios(rows, cfg)
+    cells = ratio_cells(rows, rat, cfg)
+    for base, tab in cells.items():
+        for t, pr in tab.items():
+            print(f"[compare] {base:14s} vs {t:15s} " + "  ".join(
+                f"{k}: {V.fmt_ratio(c['ratio'])} [{V.fmt_spread(c)}] {V.VERDICT_TEXT.get(c['verdict'], '-')}"
+                for k, c in pr.items()), flush=True)
+    for ln in V.summary_lines(V.summarize(cells, lambda k: T.PAYLOAD_BY_KEY[k][1])):
+        print("[compare] " + ln[2:], flush=True)
     info = machine_info()
-    stem = write_outputs(rows, rat, info, cfg, errors, outdir, a.quick, time.time() - t_start)
+    stem = write_outputs(rows, rat, cells, info, cfg, errors, outdir, a.quick, time.time() - t_start)
     print(f"[compare] wrote {stem}.md (+ .csv .json, plots) in {time.time() - t_start:.0f} s")
     # the harness itself must work: fail when horus (or, when asked for, horus-cpp) produced no numbers
     for base in ("horus", "horus-cpp"):
