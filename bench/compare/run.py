@@ -21,6 +21,7 @@ round has it slower, else "mixed/within noise". The summary line uses the verdic
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import csv
 import datetime as dt
 import fnmatch
@@ -411,7 +412,8 @@ def write_outputs(rows, rat, cells, info, cfg, errors, outdir, quick, elapsed):
     L.append("")
     L.append(f"Each cell: the ratio of the medians over all {cfg['rounds']} rounds, [min–max of the per-round "
              "ratios] (peer's round-i median / horus's round-i median; the rounds interleave the transports, "
-             f"so round i saw the same machine conditions for all), then the {VERDICT_RULE}.")
+             f"so round i saw the same machine conditions for all), then the {VERDICT_RULE}. The first number pools "
+             "the samples of all rounds, so it can lie outside the per-round range.")
     L.append("")
     for base, tab in cells.items():
         L.append(f"Baseline **{base}** ({BASE_DESC[base]}):")
@@ -523,8 +525,10 @@ def main():
         subprocess.run(["bash", os.path.join(HERE, "setup_venv.sh")], check=False)
     errors = {}
     usable = []
-    for t in tnames:
-        e = check_transport(t)
+    # the import checks start an interpreter and import torch each: run them side by side
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(2, len(os.sched_getaffinity(0)))) as ex:
+        checked = list(ex.map(check_transport, tnames))
+    for t, e in zip(tnames, checked):
         if e:
             errors[t] = e
             print(f"[compare] {t}: NOT RUN — {e}", flush=True)
@@ -552,7 +556,7 @@ def main():
     for base, tab in cells.items():
         for t, pr in tab.items():
             print(f"[compare] {base:14s} vs {t:15s} " + "  ".join(
-                f"{k}: {V.fmt_ratio(c['ratio'])} [{V.fmt_spread(c)}] {V.VERDICT_TEXT.get(c['verdict'], '-')}"
+                f"{k}: {V.fmt_ratio(c['ratio'])} [{V.fmt_spread(c)}] {V.VERDICT_TEXT.get(c['verdict'], 'no verdict')}"
                 for k, c in pr.items()), flush=True)
     for ln in V.summary_lines(V.summarize(cells, lambda k: T.PAYLOAD_BY_KEY[k][1])):
         print("[compare] " + ln[2:], flush=True)
