@@ -1,6 +1,8 @@
-// scheduler.cpp — horus::run (see node.hpp). Same policy as Python's horus.run:
-// due nodes tick in `order`; a late node skips the slots it missed (counted as
-// an overrun when its tick outlasted its period) instead of bursting to catch up.
+// scheduler.cpp — horus::run (see node.hpp): checks the arguments, puts the nodes
+// in tick order, runs init, drives schedule::run_rounds (the policy, shared with
+// Python's horus.run, see horus/schedule.hpp) on the steady clock, then shutdown.
+// A stop signal or a failing tick ends the rounds; shutdown runs for every node
+// whose init ran, and the first failure is rethrown as NodeError.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -12,6 +14,7 @@
 
 #include "horus/base/error.hpp"
 #include "horus/sched/node.hpp"
+#include "horus/sched/schedule.hpp"
 
 namespace horus {
 namespace {
@@ -53,19 +56,25 @@ std::string what_of(const std::exception_ptr& e) {
 }  // namespace
 
 void run(const std::vector<Node*>& nodes, std::optional<double> duration_s) {
-    using clock = std::chrono::steady_clock;
     if (nodes.empty()) throw InvalidArgument("run() needs at least one Node");
     std::set<std::string> names;
+    std::vector<int> orders;
     for (Node* n : nodes) {
         if (!n) throw InvalidArgument("run() got a null Node");
         if (!names.insert(n->name()).second)
             throw InvalidArgument("duplicate node name '" + n->name() + "': node names in one run must be unique");
+        orders.push_back(n->order());
     }
     if (duration_s && (std::isnan(*duration_s) || *duration_s < 0))
-        throw InvalidArgument("duration = " + std::to_string(*duration_s) + " s is invalid; expected >= 0");
+        throw InvalidArgument("duration = " + schedule::number_text(*duration_s) +
+                              " s is invalid; expected nullopt (forever) or seconds >= 0");
 
-    std::vector<Node*> ordered(nodes);
-    std::stable_sort(ordered.begin(), ordered.end(), [](Node* a, Node* b) { return a->order() < b->order(); });
+    std::vector<Node*> ordered;
+    std::vector<int64_t> periods;
+    for (std::size_t i : schedule::tick_order(orders)) {
+        ordered.push_back(nodes[i]);
+        periods.push_back(nodes[i]->period_ns());
+    }
 
     SignalGuard signals;
     std::exception_ptr failure;
@@ -83,44 +92,45 @@ void run(const std::vector<Node*>& nodes, std::optional<double> duration_s) {
         started.push_back(n);
     }
 
-    if (!failure) {
-        const auto start = clock::now();
-        const auto end = duration_s ? start + std::chrono::duration_cast<clock::duration>(
-                                                  std::chrono::duration<double>(*duration_s))
-                                    : clock::time_point::max();
-        std::vector<clock::time_point> due(ordered.size(), start);
-        while (!failure && g_stop_signal.load() == 0) {
-            auto now = clock::now();
-            if (now >= end) break;
-            for (std::size_t i = 0; i < ordered.size() && !failure; ++i) {
-                Node* n = ordered[i];
-                if (due[i] > now) continue;
-                const auto t0 = clock::now();
-                try {
-                    n->options_.tick(*n);
-                } catch (...) {
-                    failure = std::current_exception();
-                    failed_node = n->name();
-                    failed_phase = "tick";
-                    break;
-                }
-                const auto after = clock::now();
-                const double elapsed = std::chrono::duration<double>(after - t0).count();
-                NodeStats& st = n->stats_;
-                ++st.ticks;
-                st.total_tick_s += elapsed;
-                st.max_tick_s = std::max(st.max_tick_s, elapsed);
-                const auto period = std::chrono::duration_cast<clock::duration>(
-                    std::chrono::duration<double>(n->period()));
-                if (elapsed > n->period()) ++st.overruns;
-                auto next = due[i] + period;
-                if (next <= after) next += ((after - next) / period + 1) * period;  // skip missed slots
-                due[i] = next;
-            }
-            const auto wake = std::min(*std::min_element(due.begin(), due.end()), end);
-            const auto delay = wake - clock::now();
-            if (delay.count() > 0) std::this_thread::sleep_for(std::min<clock::duration>(delay, std::chrono::milliseconds(20)));
+    // The schedule's environment in real time (a local class has run()'s access to Node).
+    struct RealTime {
+        std::vector<Node*>& ordered;
+        std::exception_ptr& failure;
+        std::string& failed_node;
+        std::string& failed_phase;
+
+        int64_t now() const {
+            return std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::steady_clock::now().time_since_epoch()).count();
         }
+        bool stopped() const { return failure || g_stop_signal.load() != 0; }
+        bool tick(std::size_t i) {
+            try {
+                ordered[i]->options_.tick(*ordered[i]);
+                return true;
+            } catch (...) {
+                failure = std::current_exception();
+                failed_node = ordered[i]->name();
+                failed_phase = "tick";
+                return false;
+            }
+        }
+        void ticked(std::size_t i, int64_t start, int64_t after, bool overrun) {
+            NodeStats& st = ordered[i]->stats_;
+            const double elapsed = static_cast<double>(after - start) / 1e9;
+            ++st.ticks;
+            st.total_tick_s += elapsed;
+            st.max_tick_s = std::max(st.max_tick_s, elapsed);
+            if (overrun) ++st.overruns;
+        }
+        void sleep_until(int64_t t) const {  // in slices of <= 20 ms, so a signal stops the run soon
+            const int64_t delay = t - now();
+            if (delay > 0) std::this_thread::sleep_for(std::chrono::nanoseconds(std::min<int64_t>(delay, 20'000'000)));
+        }
+    };
+    if (!failure) {
+        RealTime env{ordered, failure, failed_node, failed_phase};
+        schedule::run_rounds(periods, duration_s, env);
     }
 
     for (Node* n : started) {

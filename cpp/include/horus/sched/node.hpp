@@ -35,7 +35,7 @@ class Node {
     struct Options {
         std::string name{};
         Callback tick{};
-        double rate = 30;  // Hz, > 0
+        double rate = 30;  // Hz, in [1e-6, 1e6] (schedule::kMinRateHz .. kMaxRateHz)
         int order = 0;     // lower ticks first within a round
         std::vector<std::string> subs{};
         std::vector<std::string> pubs{};
@@ -43,11 +43,13 @@ class Node {
         Callback shutdown{};
     };
 
+    /// InvalidArgument (naming the value) for an empty name, no tick, or a rate out of range.
     explicit Node(Options options);
 
     const std::string& name() const { return options_.name; }
     double rate() const { return options_.rate; }
-    double period() const { return 1.0 / options_.rate; }
+    int64_t period_ns() const { return period_ns_; }  // 1e9 / rate, rounded to whole ns
+    double period() const { return static_cast<double>(period_ns_) / 1e9; }
     int order() const { return options_.order; }
     const NodeStats& stats() const { return stats_; }
 
@@ -72,6 +74,7 @@ class Node {
     TopicEndpoint& endpoint(const std::string& topic);
 
     Options options_;
+    int64_t period_ns_ = 0;
     NodeStats stats_;
     std::map<std::string, TopicEndpoint> topics_;
 };
@@ -90,10 +93,11 @@ class NodeError : public std::runtime_error {
 };
 
 /// Ticks `nodes` in the calling thread, each at its rate, in `order`, until
-/// `duration_s` passes (forever if nullopt) or SIGINT/SIGTERM arrives. Calls init
-/// before the first tick and shutdown at the end (also on a signal or an error).
-/// A tick that throws stops the run; the error is rethrown as NodeError after
-/// shutdown. Duplicate node names throw InvalidArgument.
+/// `duration_s` passes (forever if nullopt, inf or >= 1e9 s) or SIGINT/SIGTERM
+/// arrives; the policy is horus/schedule.hpp. Calls init before the first tick
+/// and shutdown at the end (also on a signal or an error). A tick that throws
+/// stops the run; the error is rethrown as NodeError after shutdown. Duplicate
+/// node names and a NaN or negative duration throw InvalidArgument.
 void run(const std::vector<Node*>& nodes, std::optional<double> duration_s = std::nullopt);
 
 }  // namespace horus
