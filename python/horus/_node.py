@@ -9,9 +9,9 @@ name that was not declared is opened on first use.
 
 from __future__ import annotations
 
-import math
 from typing import Any, Callable, Iterable, Optional
 
+from horus import _schedule
 from horus._core import Topic
 
 TickFn = Callable[["Node"], Any]
@@ -30,7 +30,10 @@ def _topic_names(value: Any, what: str) -> list[str]:
         return []
     if isinstance(value, str):
         value = [value]
-    names = list(value)
+    try:
+        names = list(value)
+    except TypeError:
+        raise TypeError(f"{what} must be a topic name or an iterable of topic names; got {value!r}") from None
     for n in names:
         if not isinstance(n, str):
             raise TypeError(f"{what} must be topic names (str); got {n!r}")
@@ -72,6 +75,8 @@ class Node:
     """A unit of work ticked by :func:`horus.run` at ``rate`` Hz, in ``order``.
 
     ``tick(node)``, ``init(node)`` and ``shutdown(node)`` receive the node.
+    ``rate`` must lie in [1e-6, 1e6] Hz (the same range as the C++ horus::Node).
+    A bad argument raises TypeError or ValueError naming the argument and the value.
     """
 
     def __init__(
@@ -92,13 +97,16 @@ class Node:
         _check_callable(shutdown, f"Node {name!r}: shutdown", allow_none=True)
         if isinstance(rate, bool) or not isinstance(rate, (int, float)):
             raise TypeError(f"Node {name!r}: rate must be a number of Hz; got {rate!r}")
-        if not math.isfinite(rate) or rate <= 0:
-            raise ValueError(f"Node {name!r}: rate = {rate!r} Hz is invalid; expected a finite number > 0")
+        if not _schedule.rate_in_range(rate):
+            raise ValueError(f"Node {name!r}: rate = {rate!r} Hz is out of range; expected "
+                             f"{_schedule.MIN_RATE_HZ:g} <= rate <= {_schedule.MAX_RATE_HZ:g} Hz")
         if isinstance(order, bool) or not isinstance(order, int):
             raise TypeError(f"Node {name!r}: order must be an int; got {order!r}")
         self.name = name
         self.tick = tick
         self.rate = float(rate)
+        #: Nanoseconds between ticks: 1e9 / rate, rounded to whole ns (what run() schedules with).
+        self.period_ns = _schedule.period_ns(self.rate)
         self.order = order
         self.subs = _topic_names(subs, f"Node {name!r}: subs")
         self.pubs = _topic_names(pubs, f"Node {name!r}: pubs")
@@ -106,13 +114,17 @@ class Node:
         self.shutdown = shutdown
         self.stats = NodeStats()
         self._topics: dict[str, Topic] = {}
-        for topic_name in dict.fromkeys(self.subs + self.pubs):
-            self._topic(topic_name)
+        for what, names in (("subs", self.subs), ("pubs", self.pubs)):
+            for topic_name in names:
+                try:
+                    self._topic(topic_name)
+                except ValueError as exc:  # a bad topic name: say which argument held it
+                    raise ValueError(f"Node {name!r}: {what}: {exc}") from exc
 
     @property
     def period(self) -> float:
-        """Seconds between ticks (1 / rate)."""
-        return 1.0 / self.rate
+        """Seconds between ticks (1 / rate, rounded to whole ns: period_ns / 1e9)."""
+        return self.period_ns / 1e9
 
     def _topic(self, topic_name: str) -> Topic:
         topic = self._topics.get(topic_name)

@@ -1,15 +1,17 @@
 """run(*nodes, duration=None): tick nodes at their rates in the calling thread.
 
-Scheduling: every node has its own period (1 / rate). In each round the nodes
+Scheduling (the policy is horus._schedule, shared with the C++ horus::run):
+every node has its own period (1 / rate, in whole ns). In each round the nodes
 that are due run in ``order`` (ties keep the order they were passed in). A tick
 that takes longer than its period counts as an overrun; the node's schedule
 then skips the slots it missed instead of trying to catch up, so one slow tick
 never makes the schedule drift for good.
 
-Stopping: when ``duration`` seconds have passed, on SIGINT (Ctrl-C) or SIGTERM,
-run() calls every node's shutdown and returns normally. An exception raised by
-a tick (or init) stops the run: shutdown still runs for every node, then a
-NodeError naming the node is raised, chained to the original exception.
+Stopping: when ``duration`` seconds have passed (None, inf or >= 1e9 s: never),
+on SIGINT (Ctrl-C) or SIGTERM, run() calls every node's shutdown and returns
+normally. An exception raised by a tick (or init) stops the run: shutdown still
+runs for every node whose init ran, then a NodeError naming the node is raised,
+chained to the original exception.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import threading
 import time
 from typing import Optional
 
+from horus import _schedule
 from horus._core import HorusError
 from horus._node import Node
 
@@ -51,9 +54,8 @@ def _check(nodes: tuple, duration: Optional[float]) -> list[Node]:
         if isinstance(duration, bool) or not isinstance(duration, (int, float)):
             raise TypeError(f"duration must be None or a number of seconds; got {duration!r}")
         if math.isnan(duration) or duration < 0:
-            raise ValueError(f"duration = {duration!r} is invalid; expected None or seconds >= 0")
-    index = {id(n): i for i, n in enumerate(nodes)}
-    return sorted(nodes, key=lambda n: (n.order, index[id(n)]))
+            raise ValueError(f"duration = {duration!r} is invalid; expected None (forever) or seconds >= 0")
+    return [nodes[i] for i in _schedule.tick_order([n.order for n in nodes])]
 
 
 def run(*nodes: Node, duration: Optional[float] = None) -> None:
@@ -111,41 +113,44 @@ def run(*nodes: Node, duration: Optional[float] = None) -> None:
         raise failure
 
 
+class _RealTime:
+    """run_rounds' environment in real time: the monotonic clock, the nodes' ticks and stats."""
+
+    def __init__(self, ordered: list[Node], stop: threading.Event) -> None:
+        self.ordered = ordered
+        self.stop = stop
+
+    def now(self) -> int:
+        return time.monotonic_ns()
+
+    def stopped(self) -> bool:
+        return self.stop.is_set()
+
+    def tick(self, i: int) -> bool:
+        node = self.ordered[i]
+        try:
+            node.tick(node)
+        except Exception as exc:
+            node.stats.errors += 1
+            raise NodeError(node.name, "tick", exc) from exc
+        return True
+
+    def ticked(self, i: int, start: int, after: int, overrun: bool) -> None:
+        st = self.ordered[i].stats
+        elapsed = (after - start) / 1e9
+        st.ticks += 1
+        st.total_tick_s += elapsed
+        st.max_tick_s = max(st.max_tick_s, elapsed)
+        if overrun:
+            st.overruns += 1
+
+    def sleep_until(self, t: int) -> None:
+        delay = (t - time.monotonic_ns()) / 1e9
+        if delay > 0.002:
+            self.stop.wait(delay)  # wakes at once on SIGTERM (stop is set)
+        elif delay > 0:
+            time.sleep(delay)
+
+
 def _loop(ordered: list[Node], duration: Optional[float], stop: threading.Event) -> None:
-    clock = time.monotonic
-    start = clock()
-    end = math.inf if duration is None else start + duration
-    due = {id(n): start for n in ordered}
-    while not stop.is_set():
-        now = clock()
-        if now >= end:
-            return
-        for node in ordered:
-            if due[id(node)] > now:
-                continue
-            t0 = time.perf_counter()
-            try:
-                node.tick(node)
-            except Exception as exc:
-                node.stats.errors += 1
-                err = NodeError(node.name, "tick", exc)
-                raise err from exc
-            elapsed = time.perf_counter() - t0
-            st = node.stats
-            st.ticks += 1
-            st.total_tick_s += elapsed
-            st.max_tick_s = max(st.max_tick_s, elapsed)
-            period = node.period
-            nxt = due[id(node)] + period
-            after = clock()
-            if elapsed > period:
-                st.overruns += 1
-            if nxt <= after:  # late: skip the slots we missed rather than bursting to catch up
-                nxt += math.ceil((after - nxt) / period) * period
-                if nxt <= after:
-                    nxt += period
-            due[id(node)] = nxt
-        wake = min(min(due.values()), end)
-        delay = wake - clock()
-        if delay > 0:
-            stop.wait(delay) if delay > 0.002 else time.sleep(delay)
+    _schedule.run_rounds([n.period_ns for n in ordered], duration, _RealTime(ordered, stop))
