@@ -16,7 +16,6 @@ chained to the original exception.
 
 from __future__ import annotations
 
-import math
 import signal
 import threading
 import time
@@ -53,7 +52,7 @@ def _check(nodes: tuple, duration: Optional[float]) -> list[Node]:
     if duration is not None:
         if isinstance(duration, bool) or not isinstance(duration, (int, float)):
             raise TypeError(f"duration must be None or a number of seconds; got {duration!r}")
-        if math.isnan(duration) or duration < 0:
+        if not duration >= 0:  # NaN too; no float() of a huge int
             raise ValueError(f"duration = {duration!r} is invalid; expected None (forever) or seconds >= 0")
     return [nodes[i] for i in _schedule.tick_order([n.order for n in nodes])]
 
