@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
-#include "horus/error.hpp"
-#include "horus/node.hpp"
-#include "horus/schedule.hpp"
+#include "horus/base/error.hpp"
+#include "horus/sched/node.hpp"
+#include "horus/sched/schedule.hpp"
 
 namespace sch = horus::schedule;
 
