@@ -14,6 +14,7 @@
 #include "horus/topic/topic.hpp"
 #include "horus/topic/topic_endpoint.hpp"
 #include "horus/topic/topic_ring.hpp"
+#include "py_views.hpp"
 
 namespace nb = nanobind;
 
@@ -152,7 +153,13 @@ void bind_topic(nb::module_& m) {
                 if (!m)
                     throw TypeMismatch("Topic.send() expects an Image, DepthImage, PointCloud or Tensor; got " +
                                        nb::cast<std::string>(nb::repr(msg)));
-                t.endpoint.publish(*m);
+                {
+                    // Publishing may wait on the topic's process-shared mutex (a reclaimer
+                    // may hold every topic mutex for a while): never with the GIL held.
+                    nb::gil_scoped_release release;
+                    t.endpoint.publish(*m);
+                }
+                seal_views(m->block());  // NumPy views taken before the send become read-only
             },
             nb::arg("msg").none(),
             "Publishes `msg` without copying its payload. The message becomes shared: "

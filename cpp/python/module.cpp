@@ -4,6 +4,7 @@
 #include "horus/msg/dtype.hpp"
 #include "horus/msg/encoding.hpp"
 #include "py_errors.hpp"
+#include "py_views.hpp"
 
 namespace nb = nanobind;
 
@@ -33,4 +34,7 @@ NB_MODULE(_core, m) {
                            nb::str(horus::dtype_name(info.dtype).data(), horus::dtype_name(info.dtype).size()));
     }
     m.attr("ENCODINGS") = encodings;
+    m.def("_seal_all_views", &horus::py::seal_all_views,
+          "Makes every writable NumPy view of a held message read-only (runs before os.fork(): "
+          "parent and child share those payloads from then on).");
 }

@@ -11,6 +11,7 @@
 #include "horus/base/error.hpp"
 #include "horus/pool/pool.hpp"
 #include "horus/msg/strided_copy.hpp"
+#include "py_views.hpp"
 
 namespace nb = nanobind;
 
@@ -241,7 +242,11 @@ nb::object export_view(nb::handle self, const Message& msg, Framework framework)
         return nb::cast(a, nb::rv_policy::reference);
     };
     switch (framework) {
-        case Framework::NumPy: return make(nb::numpy{});
+        case Framework::NumPy: {
+            nb::object arr = make(nb::numpy{});
+            if (!ro) track_writable_view(msg.block(), arr);  // made read-only when the block is sent
+            return arr;
+        }
         case Framework::Torch: return make(nb::pytorch{});
         case Framework::Jax: return make(nb::jax{});
         case Framework::ArrayApi: return make(nb::array_api{});

@@ -23,9 +23,17 @@ from horus._core import (
     pool_stats,
     reclaim,
 )
+from horus._core import _seal_all_views as _core_seal_all_views
 
 from horus._node import Node, NodeStats
 from horus._scheduler import NodeError, run
+
+import os as _os
+
+# After fork() parent and child share every payload either held: both see those
+# messages read-only (the core seals the blocks), and the NumPy views exported so far
+# are made read-only here, before the fork.
+_os.register_at_fork(before=_core_seal_all_views)
 
 #: The spec's name for the generic tensor message.
 GenericMessage = Tensor

@@ -61,6 +61,7 @@ void TopicRing::publish(Message& msg) {
 
 bool TopicRing::try_read(uint64_t& cursor, uint64_t& dropped, TensorDescriptor& desc, Block& block) {
     Pool& pool = Pool::instance();
+    if (!pool.attached()) pool.require_attached();  // no slot: say so, never count messages as dropped
     for (;;) {
         const uint64_t ws = header_->write_seq.load(std::memory_order_seq_cst);
         if (cursor >= ws) {

@@ -20,7 +20,8 @@ inline void cpu_relax() {
 
 void TopicRing::wait(uint64_t cursor, std::chrono::nanoseconds timeout) {
     const auto start = std::chrono::steady_clock::now();
-    const auto deadline = start + timeout;
+    const auto room = std::chrono::steady_clock::time_point::max() - start;
+    const auto deadline = timeout >= room ? std::chrono::steady_clock::time_point::max() : start + timeout;
     // Spin first: a message that comes within recv_spin() is taken without the
     // futex sleep and wake-up, which cost microseconds per hop when the two
     // processes run on different cores (tens of microseconds on some VMs).

@@ -117,6 +117,9 @@ class Pool final : public ReclaimParticipant {
     static uint32_t size_class_for(uint64_t bytes);
 
     uint64_t max_bytes() const { return max_bytes_; }
+    /// Throws NotAttached (naming why) unless this process has a slot.
+    void require_attached() const;
+    bool attached() const { return !detached_.load(std::memory_order_relaxed); }
     uint32_t process_slot() const { return slot_; }
     Session& session() const { return session_; }
 
@@ -148,7 +151,6 @@ class Pool final : public ReclaimParticipant {
     uint32_t create_segment(uint32_t size_class);  // under the pool mutex
     Block scan(uint32_t size_class, uint32_t from, uint32_t to);
     [[noreturn]] void throw_exhausted(std::size_t bytes, uint32_t size_class);
-    void require_attached() const;
 
     void retain_local(MappedSegment* seg, uint32_t index);
     void release_local(MappedSegment* seg, uint32_t index, uint64_t generation) noexcept;

@@ -50,6 +50,15 @@ struct MessageTraits<Tensor> {
     static constexpr const char* default_topic = "tensor";
 };
 
+/// now + timeout, saturated at the clock's maximum (no overflow for huge timeouts).
+inline std::chrono::steady_clock::time_point deadline_after(std::chrono::nanoseconds timeout) {
+    const auto now = std::chrono::steady_clock::now();
+    if (timeout.count() <= 0) return now;
+    const auto room = std::chrono::steady_clock::time_point::max() - now;
+    if (timeout >= room) return std::chrono::steady_clock::time_point::max();
+    return now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout);
+}
+
 template <typename T>
 class Topic {
   public:
@@ -69,9 +78,9 @@ class Topic {
         return T::received(desc, std::move(block));
     }
 
-    /// The next message, waiting up to `timeout` for one.
+    /// The next message, waiting up to `timeout` for one (a huge timeout waits forever).
     std::optional<T> recv(std::chrono::nanoseconds timeout) {
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        const auto deadline = deadline_after(timeout);
         for (;;) {
             if (auto m = try_recv()) return m;
             const auto left = deadline - std::chrono::steady_clock::now();
