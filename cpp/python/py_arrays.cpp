@@ -74,10 +74,29 @@ std::string ArrayInput::describe() const {
     return std::string(dtype_name(dtype)) + " array of shape " + shape_str(shape);
 }
 
-ArrayInput array_input(nb::handle obj, const char* function) {
-    if (obj.is_none())
+namespace {
+
+/// A torch tensor whose negative or conjugate bit is set, made plain: torch's
+/// __dlpack__ exports such a view's memory without the bit (so the values would
+/// come out negated). Returns `obj` itself otherwise. The tensor returned is
+/// the only owner of the resolved memory: the caller must keep it alive.
+nb::object resolve_lazy_torch_view(nb::handle obj) {
+    if (std::strcmp(Py_TYPE(obj.ptr())->tp_name, "numpy.ndarray") == 0 || !nb::hasattr(obj, "is_neg") ||
+        !nb::hasattr(obj, "resolve_neg") || !nb::hasattr(obj, "resolve_conj"))
+        return nb::borrow(obj);
+    if (!nb::cast<bool>(obj.attr("is_neg")()) && !nb::cast<bool>(obj.attr("is_conj")())) return nb::borrow(obj);
+    return obj.attr("resolve_conj")().attr("resolve_neg")();
+}
+
+}  // namespace
+
+ArrayInput array_input(nb::handle given, const char* function) {
+    if (given.is_none())
         throw TypeMismatch(std::string(function) + "() expects an array, got None");
-    nb::ndarray<nb::ro> arr;
+    ArrayInput in;
+    in.owner = resolve_lazy_torch_view(given);
+    nb::handle obj = in.owner;
+    nb::ndarray<nb::ro>& arr = in.array;
     if (!nb::try_cast(obj, arr, false)) {
         PyErr_Clear();
         std::string what = py_type_name(obj);
@@ -91,7 +110,6 @@ ArrayInput array_input(nb::handle obj, const char* function) {
         throw TypeMismatch(std::string(function) + "() got an array on DLPack device type " +
                            std::to_string(arr.device_type()) +
                            "; horus messages live in CPU shared memory: move it to the CPU first");
-    ArrayInput in;
     in.dtype = dtype_from_dlpack(arr.dtype().code, arr.dtype().bits);
     if (arr.dtype().lanes != 1)
         throw TypeMismatch(std::string(function) + "() does not accept vector (multi-lane) dtypes");
@@ -120,11 +138,9 @@ ArrayInput torch_input(nb::handle obj, const char* function) {
     if (device != "cpu")
         throw TypeMismatch(std::string(function) + "() got a tensor on device '" + device +
                            "'; horus messages live in CPU shared memory: call .cpu() first");
-    nb::object detached = obj.attr("detach")();
-    if (nb::cast<bool>(detached.attr("is_conj")()) || nb::cast<bool>(detached.attr("is_neg")()))
-        detached = detached.attr("resolve_conj")().attr("resolve_neg")();
-    ArrayInput in = array_input(detached, function);
-    return in;
+    // array_input keeps the detached (and, for negative/conjugate views, resolved)
+    // tensor alive in ArrayInput::owner until the copy is done.
+    return array_input(obj.attr("detach")(), function);
 }
 
 Block pool_block_of(const ArrayInput& in, uint64_t* offset) {

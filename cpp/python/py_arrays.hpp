@@ -10,6 +10,7 @@
 #pragma once
 
 #include <nanobind/nanobind.h>
+#include <nanobind/ndarray.h>
 
 #include <cstdint>
 #include <string>
@@ -21,6 +22,13 @@
 namespace horus::py {
 
 struct ArrayInput {
+    // What `data` points into, held until the ArrayInput dies so that copy_into
+    // never reads freed memory: the array given, or the tensor that resolving
+    // torch's negative/conjugate bit made from it (its only owner), and
+    // nanobind's import of it (the DLPack capsule's manager, which owns the
+    // memory when a producer's __dlpack__ exported a temporary).
+    nanobind::object owner;
+    nanobind::ndarray<nanobind::ro> array;
     const std::byte* data = nullptr;
     DType dtype = DType::UInt8;
     std::vector<uint64_t> shape;
