@@ -70,7 +70,16 @@ TensorDescriptor Message::validate(const TensorDescriptor& in, MessageKind expec
     if (static_cast<int>(d.dtype) >= kDTypeCount || d.ndim > kMaxDims)
         throw ShmError("corrupt descriptor: dtype code " + std::to_string(static_cast<int>(d.dtype)) +
                        ", ndim " + std::to_string(d.ndim));
-    if (payload_bytes({d.shape, d.ndim}, d.dtype) != d.nbytes)
+    // An absurd shape (a dimension or product beyond 2^50 bytes) is corruption
+    // too: ShmError, like every other check here, so receivers skip the message
+    // (payload_bytes' InvalidArgument escaped Python's recv() as ValueError).
+    uint64_t shape_bytes = 0;
+    try {
+        shape_bytes = payload_bytes({d.shape, d.ndim}, d.dtype);
+    } catch (const InvalidArgument& e) {
+        throw ShmError(std::string("corrupt descriptor: ") + e.what());
+    }
+    if (shape_bytes != d.nbytes)
         throw ShmError("corrupt descriptor: nbytes " + std::to_string(d.nbytes) +
                        " does not match its shape");
     d.frame_id[kFrameIdCapacity - 1] = '\0';
