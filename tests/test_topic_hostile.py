@@ -4,7 +4,8 @@ These tests corrupt a slot in /dev/shm directly (the topic file is
 /dev/shm/horus.<namespace>.topic.<name>; a slot holds a sequence word and a
 TensorDescriptor, cpp/include/horus/topic_layout.hpp and descriptor.hpp). The
 slot is found by a unique frame_id written into it, so the tests do not depend
-on the header's size. A corrupt descriptor is skipped and counted in `dropped`.
+on the header's size. A corrupt descriptor is skipped and counted in `dropped`;
+a frame_id that is not UTF-8 (a C++ publisher or a corrupt slot) still reads.
 """
 
 from __future__ import annotations
@@ -127,3 +128,39 @@ def test_only_corrupt_messages_waiting_gives_none():
     assert topic.recv() is None
     assert topic.dropped == 3
     assert topic.recv(timeout=0.05) is None and topic.dropped == 3
+
+
+# ----------------------------------------------------------------- frame_id bytes
+@pytest.mark.parametrize("raw", [b"\xff\xfe", b"cam\xc3", b"caf\xc3\xa9\x80", b"\xed\xa0\x80"],
+                         ids=["ff_fe", "truncated", "stray_continuation", "surrogate"])
+def test_non_utf8_frame_id_of_a_received_message(raw):
+    """Bytes that are not UTF-8 read as text with U+FFFD replacement characters
+    (frame_id, repr) instead of raising UnicodeDecodeError."""
+    name = unique("frame_id")
+    topic, pub = Topic(Image, name), Topic(Image, name)
+    mark = marker()
+    pub.send(marked(Image(height=2, width=2, encoding="mono8"), mark))
+    slot = Slot(name, mark)
+    slot.put(FRAME_ID_AT, f"{len(mark) + 1}s", raw + b"\0" * (len(mark) + 1 - len(raw)))
+    slot.close()
+    got = topic.recv()
+    assert got is not None and topic.dropped == 0
+    assert got.frame_id == raw.decode("utf-8", errors="replace")
+    assert "\ufffd" in got.frame_id
+    assert f"frame_id='{got.frame_id}'" in repr(got)
+    copy = got.copy()
+    assert copy.frame_id == got.frame_id
+    copy.set_frame_id(got.frame_id)  # the replacement text is valid UTF-8 again
+
+
+def test_set_frame_id_rejects_text_that_is_not_utf8():
+    """A str with a lone surrogate has no UTF-8 form: the C++ check in
+    Message::set_frame_id names the problem (it was nanobind's generic TypeError)."""
+    img = Image(height=2, width=2, encoding="mono8")
+    for bad in ("cam\udcff", "\ud800"):
+        with pytest.raises(ValueError, match="UTF-8") as e:
+            img.set_frame_id(bad)
+        assert "frame_id" in str(e.value)
+    assert img.frame_id == ""
+    img.set_frame_id("caméra_前")  # valid UTF-8 of several bytes per character
+    assert img.frame_id == "caméra_前"

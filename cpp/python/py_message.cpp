@@ -103,9 +103,23 @@ nb::object dlpack(nb::handle self, const Message& msg, nb::kwargs kwargs, const 
     return view.attr("__dlpack__")(**kwargs);
 }
 
+nb::str frame_id_text(const Message& msg) {
+    const std::string_view id = msg.frame_id();
+    PyObject* s = PyUnicode_DecodeUTF8(id.data(), static_cast<Py_ssize_t>(id.size()), "replace");
+    if (!s) throw nb::python_error();
+    return nb::steal<nb::str>(s);
+}
+
+void set_frame_id_text(Message& msg, nb::handle id) {
+    PyObject* utf8 = PyUnicode_AsEncodedString(id.ptr(), "utf-8", "surrogatepass");
+    if (!utf8) throw nb::python_error();
+    nb::bytes b = nb::steal<nb::bytes>(utf8);
+    msg.set_frame_id(std::string_view(b.c_str(), b.size()));
+}
+
 std::string repr_metadata(const Message& msg) {
     std::ostringstream os;
-    os << "frame_id='" << msg.frame_id() << "', timestamp_ns=" << msg.timestamp_ns();
+    os << "frame_id='" << frame_id_text(msg).c_str() << "', timestamp_ns=" << msg.timestamp_ns();
     if (msg.is_shared()) os << ", shared";
     return os.str();
 }

@@ -57,16 +57,28 @@ nb::object dlpack(nb::handle self, const Message& msg, nb::kwargs kwargs, const 
 
 std::string repr_metadata(const Message& msg);
 
+/// frame_id as Python text. A received frame_id may hold bytes that are not
+/// UTF-8 (a C++ publisher, a corrupt slot): they decode with errors="replace",
+/// i.e. each ill-formed sequence reads as U+FFFD, so frame_id and repr() never
+/// raise UnicodeDecodeError (and the text can be set as a frame_id again).
+nb::str frame_id_text(const Message& msg);
+
+/// set_frame_id(str): the UTF-8 of `id`, lone surrogates encoded as they are
+/// ("surrogatepass") so that Message::set_frame_id's UTF-8 check names them.
+void set_frame_id_text(Message& msg, nb::handle id);
+
 template <typename T>
 void bind_message_common(nb::class_<T>& cls) {
     cls.def_prop_ro("dtype", [](const T& m) { return std::string(dtype_name(m.dtype())); },
                     "Element type name, e.g. 'uint8' or 'float32'.")
         .def_prop_ro("nbytes", &T::nbytes, "Payload size in bytes.")
-        .def_prop_ro("frame_id", [](const T& m) { return std::string(m.frame_id()); },
-                     "Sensor frame identifier (at most 63 bytes).")
+        .def_prop_ro("frame_id", [](const T& m) { return frame_id_text(m); },
+                     "Sensor frame identifier: text of at most 63 UTF-8 bytes.\n\n"
+                     "A received frame_id that is not UTF-8 (from a C++ publisher, say) is decoded\n"
+                     "with errors='replace': each ill-formed byte sequence reads as U+FFFD.")
         .def_prop_ro("timestamp_ns", &T::timestamp_ns, "Timestamp in nanoseconds.")
-        .def("set_frame_id", [](T& m, const std::string& id) { m.set_frame_id(id); }, nb::arg("frame_id"),
-             "Sets the frame identifier (at most 63 bytes).")
+        .def("set_frame_id", [](T& m, nb::str id) { set_frame_id_text(m, id); }, nb::arg("frame_id"),
+             "Sets the frame identifier: at most 63 UTF-8 bytes, no NUL (ValueError otherwise).")
         .def("set_timestamp_ns",
              [](T& m, nb::int_ t) {
                  // Takes any Python int so that values outside 0..2^64-1 get a

@@ -111,14 +111,21 @@ class Image:
 
     @property
     def frame_id(self) -> str:
-        """Sensor frame identifier (at most 63 bytes)."""
+        """
+        Sensor frame identifier: text of at most 63 UTF-8 bytes.
+
+        A received frame_id that is not UTF-8 (from a C++ publisher, say) is decoded
+        with errors='replace': each ill-formed byte sequence reads as U+FFFD.
+        """
 
     @property
     def timestamp_ns(self) -> int:
         """Timestamp in nanoseconds."""
 
     def set_frame_id(self, frame_id: str) -> None:
-        """Sets the frame identifier (at most 63 bytes)."""
+        """
+        Sets the frame identifier: at most 63 UTF-8 bytes, no NUL (ValueError otherwise).
+        """
 
     def set_timestamp_ns(self, timestamp_ns: int) -> None:
         """Sets the timestamp in nanoseconds (0..2^64-1)."""
@@ -221,14 +228,21 @@ class DepthImage:
 
     @property
     def frame_id(self) -> str:
-        """Sensor frame identifier (at most 63 bytes)."""
+        """
+        Sensor frame identifier: text of at most 63 UTF-8 bytes.
+
+        A received frame_id that is not UTF-8 (from a C++ publisher, say) is decoded
+        with errors='replace': each ill-formed byte sequence reads as U+FFFD.
+        """
 
     @property
     def timestamp_ns(self) -> int:
         """Timestamp in nanoseconds."""
 
     def set_frame_id(self, frame_id: str) -> None:
-        """Sets the frame identifier (at most 63 bytes)."""
+        """
+        Sets the frame identifier: at most 63 UTF-8 bytes, no NUL (ValueError otherwise).
+        """
 
     def set_timestamp_ns(self, timestamp_ns: int) -> None:
         """Sets the timestamp in nanoseconds (0..2^64-1)."""
@@ -320,14 +334,21 @@ class PointCloud:
 
     @property
     def frame_id(self) -> str:
-        """Sensor frame identifier (at most 63 bytes)."""
+        """
+        Sensor frame identifier: text of at most 63 UTF-8 bytes.
+
+        A received frame_id that is not UTF-8 (from a C++ publisher, say) is decoded
+        with errors='replace': each ill-formed byte sequence reads as U+FFFD.
+        """
 
     @property
     def timestamp_ns(self) -> int:
         """Timestamp in nanoseconds."""
 
     def set_frame_id(self, frame_id: str) -> None:
-        """Sets the frame identifier (at most 63 bytes)."""
+        """
+        Sets the frame identifier: at most 63 UTF-8 bytes, no NUL (ValueError otherwise).
+        """
 
     def set_timestamp_ns(self, timestamp_ns: int) -> None:
         """Sets the timestamp in nanoseconds (0..2^64-1)."""
@@ -409,14 +430,21 @@ class Tensor:
 
     @property
     def frame_id(self) -> str:
-        """Sensor frame identifier (at most 63 bytes)."""
+        """
+        Sensor frame identifier: text of at most 63 UTF-8 bytes.
+
+        A received frame_id that is not UTF-8 (from a C++ publisher, say) is decoded
+        with errors='replace': each ill-formed byte sequence reads as U+FFFD.
+        """
 
     @property
     def timestamp_ns(self) -> int:
         """Timestamp in nanoseconds."""
 
     def set_frame_id(self, frame_id: str) -> None:
-        """Sets the frame identifier (at most 63 bytes)."""
+        """
+        Sets the frame identifier: at most 63 UTF-8 bytes, no NUL (ValueError otherwise).
+        """
 
     def set_timestamp_ns(self, timestamp_ns: int) -> None:
         """Sets the timestamp in nanoseconds (0..2^64-1)."""

@@ -35,7 +35,8 @@ class Message {
 
     std::string_view frame_id() const { return {desc_.frame_id}; }
     uint64_t timestamp_ns() const { return desc_.timestamp_ns; }
-    /// At most 63 bytes, no NUL characters (InvalidArgument otherwise).
+    /// UTF-8 text of at most 63 bytes, no NUL characters (InvalidArgument otherwise).
+    /// A received frame_id is not checked: it may hold any bytes but NUL.
     void set_frame_id(std::string_view id);
     void set_timestamp_ns(uint64_t t);
 
