@@ -246,3 +246,109 @@ def test_exception_hierarchy():
     assert issubclass(horus.PoolExhausted, horus.HorusError) and issubclass(horus.PoolExhausted, MemoryError)
     assert issubclass(horus.ReadOnlyError, horus.HorusError) and issubclass(horus.ReadOnlyError, ValueError)
     assert issubclass(horus.ShmError, OSError) and issubclass(horus.StaleReference, horus.HorusError)
+
+
+# --- ints and floats of the wrong kind or beyond int64 ---------------------------------------
+# nanobind's own casters answered all of these with "incompatible function arguments",
+# which names neither the value nor what is allowed. (None still gets that answer, which
+# names NoneType: accepting None would make the signatures and stubs say `int | None`.)
+# Every entry point that takes an int:
+# (id, call with the value, a valid value, error beyond +int64, error beyond -int64,
+#  text the message must hold besides the value).
+def _img():
+    return Image(height=4, width=5, encoding="rgb8")
+
+
+def _depth():
+    return DepthImage(height=4, width=5)
+
+
+def _topic(v):
+    return horus.Topic(Image, f"bad_int_capacity_{id(object())}", capacity=v)
+
+
+INT_ENTRY_POINTS = [
+    ("Image.height", lambda v: Image(height=v, width=2), 3, ValueError, ValueError, "1..1048576"),
+    ("Image.width", lambda v: Image(height=2, width=v), 3, ValueError, ValueError, "1..1048576"),
+    ("Image.from_bytes.height", lambda v: Image.from_bytes(b"\0\0", height=v, width=2, encoding="mono8"), 1,
+     ValueError, ValueError, "1..1048576"),
+    ("Image.from_bytes.width", lambda v: Image.from_bytes(b"\0\0", height=1, width=v, encoding="mono8"), 2,
+     ValueError, ValueError, "1..1048576"),
+    ("DepthImage.height", lambda v: DepthImage(height=v, width=2), 3, ValueError, ValueError, "1..1048576"),
+    ("DepthImage.width", lambda v: DepthImage(height=2, width=v), 3, ValueError, ValueError, "1..1048576"),
+    ("PointCloud.num_points", lambda v: PointCloud(num_points=v), 3, ValueError, ValueError, "0..4294967296"),
+    ("PointCloud.fields", lambda v: PointCloud(num_points=2, fields=v), 4, ValueError, ValueError, "1..64"),
+    ("Tensor.shape", lambda v: Tensor((2, v)), 3, ValueError, ValueError, "Tensor shape entry"),
+    ("Tensor.shape_int", lambda v: Tensor(v), 3, ValueError, ValueError, "Tensor shape entry"),
+    ("Topic.capacity", _topic, 16, ValueError, ValueError, "power of two from 1 to 65536"),
+    ("set_timestamp_ns", lambda v: _img().set_timestamp_ns(v), 5, ValueError, ValueError, "0..2^64-1"),
+    ("Image.pixel.x", lambda v: _img().pixel(v, 0), 4, IndexError, IndexError, "x: 0..4, y: 0..3"),
+    ("Image.pixel.y", lambda v: _img().pixel(0, v), 3, IndexError, IndexError, "x: 0..4, y: 0..3"),
+    ("Image.set_pixel.x", lambda v: _img().set_pixel(v, 0, [1, 2, 3]), 4, IndexError, IndexError, "x: 0..4"),
+    ("Image.set_pixel.y", lambda v: _img().set_pixel(0, v, [1, 2, 3]), 3, IndexError, IndexError, "y: 0..3"),
+    ("Image.roi.x", lambda v: _img().roi(x=v, y=0, w=1, h=1), 4, IndexError, IndexError, "x + w <= 5"),
+    ("Image.roi.y", lambda v: _img().roi(x=0, y=v, w=1, h=1), 3, IndexError, IndexError, "y + h <= 4"),
+    ("Image.roi.w", lambda v: _img().roi(x=0, y=0, w=v, h=1), 5, IndexError, ValueError, "roi"),
+    ("Image.roi.h", lambda v: _img().roi(x=0, y=0, w=1, h=v), 4, IndexError, ValueError, "roi"),
+    ("DepthImage.get_depth.x", lambda v: _depth().get_depth(v, 0), 4, IndexError, IndexError, "x: 0..4, y: 0..3"),
+    ("DepthImage.get_depth.y", lambda v: _depth().get_depth(0, v), 3, IndexError, IndexError, "x: 0..4, y: 0..3"),
+    ("DepthImage.set_depth.x", lambda v: _depth().set_depth(v, 0, 1.0), 4, IndexError, IndexError, "x: 0..4"),
+    ("DepthImage.set_depth.y", lambda v: _depth().set_depth(0, v, 1.0), 3, IndexError, IndexError, "y: 0..3"),
+    ("PointCloud.point_at", lambda v: PointCloud(num_points=3).point_at(v), 2, IndexError, IndexError, "0..2"),
+]
+INT_IDS = [e[0] for e in INT_ENTRY_POINTS]
+
+
+@pytest.mark.parametrize("entry", INT_ENTRY_POINTS, ids=INT_IDS)
+@pytest.mark.parametrize("value", [2**63, 2**64, 10**30, -(2**63) - 1, -(10**30)],
+                         ids=["2^63", "2^64", "10^30", "-2^63-1", "-10^30"])
+def test_int_beyond_int64_names_value_and_range(entry, value):
+    name, call, _, above, below, valid = entry
+    if name == "set_timestamp_ns" and 0 <= value < 2**64:
+        call(value)  # a uint64: 2^63 is a valid timestamp
+        return
+    exc = above if value > 0 else below
+    msg = raises(exc, lambda: call(value), str(value))
+    assert "incompatible function arguments" not in msg
+    if name.startswith("Image.roi.") and name[-1] in "wh" and value < 0:
+        assert "is empty" in msg and ">= 1" in msg, msg
+    elif name.startswith("Tensor.shape") and value < 0:
+        assert ">= 0" in msg, msg
+    elif name.startswith("Tensor.shape"):
+        assert "2^50" in msg, msg
+    else:
+        assert valid in msg, msg
+
+
+@pytest.mark.parametrize("entry", INT_ENTRY_POINTS, ids=INT_IDS)
+@pytest.mark.parametrize("value", [1.5, 2.0, float("nan"), "3", True, np.float64(2.0), np.float32(2.0), 1 + 0j, [2]],
+                         ids=["1.5", "2.0", "nan", "str", "True", "np.float64", "np.float32", "complex", "list"])
+def test_non_int_is_a_type_error_naming_the_value(entry, value):
+    name, call, *_ = entry
+    if name == "Tensor.shape_int" and isinstance(value, list):
+        return  # Tensor([2]) is a valid shape
+    msg = raises(TypeError, lambda: call(value), repr(value))
+    assert "int" in msg and "incompatible function arguments" not in msg, msg
+
+
+@pytest.mark.parametrize("entry", INT_ENTRY_POINTS, ids=INT_IDS)
+def test_numpy_ints_are_ints(entry):
+    name, call, ok, *_ = entry
+    for v in (ok, np.int64(ok), np.uint16(ok), np.int8(ok)):
+        call(v)
+
+
+def test_float_argument_of_set_depth():
+    d = _depth()
+    raises(ValueError, lambda: d.set_depth(0, 0, 10**400), "depth", "(401 digits)", ">= 0")
+    raises(TypeError, lambda: d.set_depth(0, 0, "1.0"), "depth", "'1.0'", "number")
+    raises(TypeError, lambda: d.set_depth(0, 0, True), "depth", "True", "number")
+    d.set_depth(0, 0, 2)
+    d.set_depth(1, 0, np.float32(1.5))
+    assert d.get_depth(0, 0) == 2.0 and d.get_depth(1, 0) == 1.5
+
+
+def test_huge_value_reprs_are_shortened():
+    msg = raises(ValueError, lambda: Image(height=10**400, width=2), "height = 1000000000000000", "(401 digits)",
+                 "1..1048576")
+    assert len(msg) < 200, msg

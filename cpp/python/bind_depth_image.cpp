@@ -3,6 +3,7 @@
 #include <nanobind/stl/string.h>
 
 #include "horus/msg/depth_image.hpp"
+#include "py_args.hpp"
 #include "py_message.hpp"
 
 namespace nb = nanobind;
@@ -33,8 +34,9 @@ void bind_depth_image(nb::module_& m) {
                                "Values are unspecified until written (like numpy.empty).");
     cls.def(
            "__init__",
-           [](DepthImage* self, int64_t height, int64_t width, const std::string& dtype) {
-               new (self) DepthImage(height, width, parse_dtype(dtype));
+           [](DepthImage* self, IntArg height, IntArg width, const std::string& dtype) {
+               new (self) DepthImage(size_arg(height, "height", 1, DepthImage::kMaxSide),
+                                     size_arg(width, "width", 1, DepthImage::kMaxSide), parse_dtype(dtype));
            },
            nb::arg("height"), nb::arg("width"), nb::arg("dtype") = "float32")
         .def_static("from_numpy",
@@ -49,9 +51,19 @@ void bind_depth_image(nb::module_& m) {
                      "Metres per stored unit: 1.0 (float32) or 0.001 (uint16).")
         .def("is_meters", &DepthImage::is_meters, "True for float32 depth in metres.")
         .def("is_millimeters", &DepthImage::is_millimeters, "True for uint16 depth in millimetres.")
-        .def("get_depth", &DepthImage::get_depth, nb::arg("x"), nb::arg("y"),
+        .def("get_depth",
+             [](const DepthImage& d, IntArg x, IntArg y) {
+                 const Pixel p = pixel_args(x, y, d.width(), d.height(), "depth image");
+                 return d.get_depth(p.x, p.y);
+             },
+             nb::arg("x"), nb::arg("y"),
              "Depth at (x, y) in metres, whatever the storage.")
-        .def("set_depth", &DepthImage::set_depth, nb::arg("x"), nb::arg("y"), nb::arg("depth"),
+        .def("set_depth",
+             [](DepthImage& d, IntArg x, IntArg y, FloatArg depth) {
+                 const Pixel p = pixel_args(x, y, d.width(), d.height(), "depth image");
+                 d.set_depth(p.x, p.y, float_arg(depth, "depth", "expected metres >= 0"));
+             },
+             nb::arg("x"), nb::arg("y"), nb::arg("depth"),
              "Sets depth at (x, y) from metres (>= 0; uint16 images round to millimetres, max 65.535 m).")
         .def("depth_statistics",
              [](const DepthImage& d) -> nb::object {

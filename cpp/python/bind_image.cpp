@@ -4,6 +4,7 @@
 #include <nanobind/stl/string.h>
 
 #include "horus/msg/image.hpp"
+#include "py_args.hpp"
 #include "py_message.hpp"
 
 namespace nb = nanobind;
@@ -53,8 +54,9 @@ void bind_image(nb::module_& m) {
                           "its pixels are unspecified until written (like numpy.empty): use fill().");
     cls.def(
            "__init__",
-           [](Image* self, int64_t height, int64_t width, const std::string& encoding) {
-               new (self) Image(height, width, parse_encoding(encoding));
+           [](Image* self, IntArg height, IntArg width, const std::string& encoding) {
+               new (self) Image(size_arg(height, "height", 1, Image::kMaxSide),
+                                size_arg(width, "width", 1, Image::kMaxSide), parse_encoding(encoding));
            },
            nb::arg("height"), nb::arg("width"), nb::arg("encoding") = "rgb8")
         .def_static(
@@ -74,9 +76,11 @@ void bind_image(nb::module_& m) {
             "Copies a CPU torch.Tensor (H, W) or (H, W, C) into a new pool image.")
         .def_static(
             "from_bytes",
-            [](nb::handle data, int64_t height, int64_t width, const std::string& encoding) {
+            [](nb::handle data, IntArg height, IntArg width, const std::string& encoding) {
+                const int64_t h = size_arg(height, "height", 1, Image::kMaxSide);
+                const int64_t w = size_arg(width, "width", 1, Image::kMaxSide);
                 BufferView buf(data, "Image.from_bytes");
-                return Image::from_bytes(buf.bytes(), height, width, parse_encoding(encoding));
+                return Image::from_bytes(buf.bytes(), h, w, parse_encoding(encoding));
             },
             nb::arg("data"), nb::arg("height"), nb::arg("width"), nb::arg("encoding") = "rgb8",
             "Copies raw bytes (exactly height*width*bytes_per_pixel) into a new pool image.")
@@ -87,11 +91,15 @@ void bind_image(nb::module_& m) {
                      "Encoding name, e.g. 'rgb8'.")
         .def_prop_ro("step", &Image::step, "Row stride in bytes.")
         .def("pixel",
-             [](const Image& i, int64_t x, int64_t y) { return values_list(i.pixel(x, y), i.dtype()); },
+             [](const Image& i, IntArg x, IntArg y) {
+                 const Pixel p = pixel_args(x, y, i.width(), i.height(), "image");
+                 return values_list(i.pixel(p.x, p.y), i.dtype());
+             },
              nb::arg("x"), nb::arg("y"), "Channel values of pixel (x, y) as a list.")
         .def("set_pixel",
-             [](Image& i, int64_t x, int64_t y, nb::handle values) {
-                 i.set_pixel(x, y, numbers(values, "set_pixel"));
+             [](Image& i, IntArg x, IntArg y, nb::handle values) {
+                 const Pixel p = pixel_args(x, y, i.width(), i.height(), "image");
+                 i.set_pixel(p.x, p.y, numbers(values, "set_pixel"));
              },
              nb::arg("x"), nb::arg("y"), nb::arg("values"), "Sets pixel (x, y) to one value per channel.")
         .def("fill", [](Image& i, nb::handle values) { i.fill(numbers(values, "fill")); }, nb::arg("values"),
@@ -103,8 +111,9 @@ void bind_image(nb::module_& m) {
              },
              nb::arg("data"), "Overwrites all pixels from a bytes-like object of exactly nbytes bytes.")
         .def("roi",
-             [](const Image& i, int64_t x, int64_t y, int64_t w, int64_t h) {
-                 auto out = i.roi(x, y, w, h);
+             [](const Image& i, IntArg x, IntArg y, IntArg w, IntArg h) {
+                 const Roi r = roi_args(x, y, w, h, i.width(), i.height());
+                 auto out = i.roi(r.x, r.y, r.w, r.h);
                  return nb::bytes(reinterpret_cast<const char*>(out.data()), out.size());
              },
              nb::arg("x"), nb::arg("y"), nb::arg("w"), nb::arg("h"),

@@ -3,6 +3,7 @@
 #include <nanobind/stl/string.h>
 
 #include "horus/msg/point_cloud.hpp"
+#include "py_args.hpp"
 #include "py_message.hpp"
 
 namespace nb = nanobind;
@@ -33,8 +34,11 @@ void bind_point_cloud(nb::module_& m) {
                                "Values are unspecified until written (like numpy.empty).");
     cls.def(
            "__init__",
-           [](PointCloud* self, int64_t num_points, int64_t fields, const std::string& dtype) {
-               new (self) PointCloud(num_points, fields, parse_dtype(dtype));
+           [](PointCloud* self, IntArg num_points, IntArg fields, const std::string& dtype) {
+               new (self) PointCloud(size_arg(num_points, "num_points", 0, PointCloud::kMaxPoints),
+                                     size_arg(fields, "fields", 1, PointCloud::kMaxFields,
+                                              " (3 = XYZ, 4 = XYZI, 6 = XYZRGB)"),
+                                     parse_dtype(dtype));
            },
            nb::arg("num_points"), nb::arg("fields") = 3, nb::arg("dtype") = "float32")
         .def_static("from_numpy",
@@ -49,7 +53,9 @@ void bind_point_cloud(nb::module_& m) {
         .def("is_xyz", &PointCloud::is_xyz, "True if there are exactly 3 fields (XYZ).")
         .def("has_intensity", &PointCloud::has_intensity, "True if there are 4 or more fields (XYZI).")
         .def("has_color", &PointCloud::has_color, "True if there are 6 or more fields (XYZRGB).")
-        .def("point_at", [](const PointCloud& c, int64_t i) { return c.point_at(i); }, nb::arg("index"),
+        .def("point_at",
+             [](const PointCloud& c, IntArg index) { return c.point_at(point_index_arg(index, c.point_count())); },
+             nb::arg("index"),
              "The fields of point `index` as a list of floats (float32 clouds).")
         .def("__repr__", [](const PointCloud& c) {
             return "PointCloud(" + std::to_string(c.point_count()) + " points x " +

@@ -4,6 +4,7 @@
 #include <nanobind/stl/vector.h>
 
 #include "horus/msg/tensor.hpp"
+#include "py_args.hpp"
 #include "py_message.hpp"
 
 namespace nb = nanobind;
@@ -22,18 +23,23 @@ Tensor tensor_from_input(const ArrayInput& in) {
 std::vector<uint64_t> shape_arg(nb::handle shape) {
     std::vector<uint64_t> out;
     nb::object seq = nb::borrow<nb::object>(shape);
-    if (PyLong_Check(shape.ptr())) seq = nb::make_tuple(shape);
-    if (!PySequence_Check(seq.ptr()) || PyUnicode_Check(seq.ptr()))
-        throw TypeMismatch("Tensor shape must be a sequence of ints; got " + nb::cast<std::string>(nb::repr(shape)));
+    // One int (or NumPy integer) is the shape of a 1-d tensor.
+    if (!PySequence_Check(seq.ptr()) && PyIndex_Check(seq.ptr()) && !PyBool_Check(seq.ptr()))
+        seq = nb::make_tuple(shape);
+    if (!PySequence_Check(seq.ptr()) || PyUnicode_Check(seq.ptr()) || PyBytes_Check(seq.ptr()))
+        throw TypeMismatch("Tensor shape must be a sequence of ints; got " + value_repr(shape) + " (" +
+                           qualname_of(shape) + ")");
     for (nb::handle d : seq) {
-        if (!PyLong_Check(d.ptr()))
-            throw TypeMismatch("Tensor shape entries must be ints; got " + nb::cast<std::string>(nb::repr(d)));
-        long long v = PyLong_AsLongLong(d.ptr());
-        if (PyErr_Occurred() || v < 0) {
-            PyErr_Clear();
-            throw InvalidArgument("Tensor shape entry " + nb::cast<std::string>(nb::repr(d)) +
-                                  " is invalid; dimensions must be >= 0");
-        }
+        if (PyBool_Check(d.ptr()) || !PyIndex_Check(d.ptr()))
+            throw TypeMismatch("Tensor shape entries must be ints; got " + value_repr(d) + " (" + qualname_of(d) +
+                               ")");
+        int64_t v = 0;
+        const bool fits = read_int64(d, "Tensor shape entries", &v);
+        if (v < 0)
+            throw InvalidArgument("Tensor shape entry " + value_repr(d) + " is invalid; dimensions must be >= 0");
+        if (!fits)
+            throw InvalidArgument("Tensor shape entry " + value_repr(d) +
+                                  " makes the payload larger than 2^50 bytes; dimensions must be 0..2^50");
         out.push_back(static_cast<uint64_t>(v));
     }
     if (out.size() > static_cast<std::size_t>(kMaxDims))

@@ -15,6 +15,7 @@
 #include "horus/topic/topic_endpoint.hpp"
 #include "horus/topic/topic_ring.hpp"
 #include "py_views.hpp"
+#include "py_args.hpp"
 
 namespace nb = nanobind;
 
@@ -129,7 +130,7 @@ void bind_topic(nb::module_& m) {
         .def(
             "__init__",
             [](PyTopic* self, nb::handle message_type, std::optional<std::string> name,
-               std::optional<int64_t> capacity) {
+               std::optional<IntArg> capacity) {
                 const uint32_t kind = kind_of_type(message_type);
                 std::string n;
                 if (name) {
@@ -142,8 +143,13 @@ void bind_topic(nb::module_& m) {
                 }
                 std::optional<uint32_t> cap;
                 if (capacity) {
-                    validate_capacity(*capacity);
-                    cap = static_cast<uint32_t>(*capacity);
+                    int64_t c = 0;
+                    if (!read_int64(capacity->value, "capacity", &c))
+                        throw InvalidArgument("capacity = " + value_repr(capacity->value) +
+                                              " is invalid: it must be a power of two from 1 to " +
+                                              std::to_string(topic_layout::kMaxCapacity));
+                    validate_capacity(c);
+                    cap = static_cast<uint32_t>(c);
                 }
                 std::shared_ptr<TopicRing> ring = TopicRing::open(n, kind, cap);
                 nb::object type = kind != 0 ? nb::borrow(message_type) : type_of_kind(ring->kind());

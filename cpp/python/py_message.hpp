@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "horus/base/error.hpp"
+#include "py_args.hpp"
 #include "py_arrays.hpp"
 
 namespace horus::py {
@@ -80,17 +81,11 @@ void bind_message_common(nb::class_<T>& cls) {
         .def("set_frame_id", [](T& m, nb::str id) { set_frame_id_text(m, id); }, nb::arg("frame_id"),
              "Sets the frame identifier: at most 63 UTF-8 bytes, no NUL (ValueError otherwise).")
         .def("set_timestamp_ns",
-             [](T& m, nb::int_ t) {
-                 // Takes any Python int so that values outside 0..2^64-1 get a
-                 // ValueError naming them (an int64_t parameter gave nanobind's
-                 // generic "incompatible function arguments" TypeError for 2**64).
-                 const unsigned long long v = PyLong_AsUnsignedLongLong(t.ptr());
-                 if (v == static_cast<unsigned long long>(-1) && PyErr_Occurred()) {
-                     PyErr_Clear();
-                     throw InvalidArgument("timestamp_ns = " + nb::cast<std::string>(nb::repr(t)) +
-                                           " is out of range; expected 0..2^64-1 nanoseconds");
-                 }
-                 m.set_timestamp_ns(static_cast<uint64_t>(v));
+             [](T& m, IntArg t) {
+                 // IntArg (py_args.hpp): values outside 0..2^64-1 get a ValueError
+                 // and floats a TypeError naming them, not nanobind's generic
+                 // "incompatible function arguments".
+                 m.set_timestamp_ns(uint64_arg(t, "timestamp_ns", "nanoseconds"));
              },
              nb::arg("timestamp_ns"), "Sets the timestamp in nanoseconds (0..2^64-1).")
         .def("is_cpu", &T::is_cpu, "True: payloads live in CPU shared memory.")
