@@ -12,6 +12,12 @@ from __future__ import annotations
 import gc
 import itertools
 import math
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 
@@ -501,6 +507,75 @@ def test_bad_timeout_is_rejected_even_when_a_message_is_waiting():
     t.send(rgb())
     with pytest.raises(ValueError, match="timeout"):
         t.recv(timeout=-1)
+
+
+# ----------------------------------------------------------------- timeouts at the edges
+@pytest.mark.parametrize("bad", [True, False, np.bool_(True)])
+def test_bool_timeout_is_a_type_error(bad):
+    """recv(timeout=True) waited 1 s (bool is an int subclass)."""
+    t = Topic(Tensor, unique("bool_timeout"))
+    t.send(Tensor((1,)))
+    with pytest.raises(TypeError, match="timeout") as e:
+        t.recv(timeout=bad)
+    assert repr(bad) in str(e.value)
+
+
+@pytest.mark.parametrize("bad", [-10**400, -(2**1024), float("-inf"), -10**20],
+                         ids=["-10^400", "-2^1024", "-inf", "-10^20"])
+def test_huge_negative_timeout_is_a_value_error(bad):
+    """-10**400 cannot be a double: it was taken for +inf (a wait forever)."""
+    t = Topic(Tensor, unique("neg_timeout"))
+    t.send(Tensor((1,)))  # a message is waiting: the bad timeout must still be refused
+    with pytest.raises(ValueError, match="timeout") as e:
+        t.recv(timeout=bad)
+    assert ">= 0" in str(e.value)
+
+
+@pytest.mark.parametrize("forever", [10**400, 2**1024, float("inf"), 10**20],
+                         ids=["10^400", "2^1024", "inf", "10^20"])
+def test_huge_positive_timeout_waits_for_the_next_message(forever):
+    """An int beyond a double is a very long wait, like float('inf')."""
+    t = Topic(Tensor, unique("long_timeout"))
+    t.send(Tensor((1,)))
+    assert t.recv(timeout=forever) is not None  # a waiting message returns at once
+    timer = threading.Timer(0.2, lambda: Topic(Tensor, t.name).send(Tensor((2,))))
+    timer.start()
+    try:
+        start = time.monotonic()
+        got = t.recv(timeout=forever)
+        assert got is not None and got.shape == (2,)
+        assert time.monotonic() - start < 5
+    finally:
+        timer.join()
+
+
+@pytest.mark.parametrize("forever", ["10**400", "float('inf')"])
+def test_huge_timeout_is_interruptible(forever):
+    """recv(timeout=<forever>) still honours Ctrl-C (SIGINT) promptly."""
+    code = textwrap.dedent(f"""
+        import sys, horus
+        t = horus.Topic(horus.Tensor, "interrupt_me")
+        print("waiting", flush=True)
+        try:
+            t.recv(timeout={forever})
+        except KeyboardInterrupt:
+            print("interrupted", flush=True)
+            sys.exit(0)
+        print("returned", flush=True)
+    """)
+    env = dict(os.environ, HORUS_NAMESPACE=f"pytest_int_{os.getpid()}_{secrets.token_hex(4)}")
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, env=env)
+    try:
+        assert p.stdout.readline().strip() == "waiting"
+        time.sleep(0.3)
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=10)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == 0 and "interrupted" in out, (p.returncode, out, err)
 
 
 # ----------------------------------------------------------------- leaks

@@ -80,17 +80,23 @@ nb::object try_recv(PyTopic& t) {
 }
 
 double timeout_seconds(nb::handle timeout) {
-    if (!PyFloat_Check(timeout.ptr()) && !PyLong_Check(timeout.ptr()))
-        throw TypeMismatch("timeout must be None or a number of seconds; got " +
-                           nb::cast<std::string>(nb::repr(timeout)));
-    double s = PyFloat_AsDouble(timeout.ptr());
-    if (PyErr_Occurred()) {
+    PyObject* o = timeout.ptr();
+    // bool is an int subclass, but recv(timeout=True) meaning 1 s is a bug, not a wish.
+    if (PyBool_Check(o) || (!PyFloat_Check(o) && !PyLong_Check(o)))
+        throw TypeMismatch("timeout must be None or a number of seconds (an int or a float, not a bool); got " +
+                           value_repr(timeout));
+    double s = PyFloat_Check(o) ? PyFloat_AS_DOUBLE(o) : PyLong_AsDouble(o);
+    if (s == -1.0 && PyErr_Occurred()) {
+        // An int beyond a double's range (+-10**400): only its sign matters.
         PyErr_Clear();
-        s = INFINITY;
+        const int negative = PyObject_RichCompareBool(o, nb::int_(0).ptr(), Py_LT);
+        if (negative < 0) throw nb::python_error();
+        s = negative ? -INFINITY : INFINITY;
     }
     if (std::isnan(s) || s < 0)
-        throw InvalidArgument("timeout = " + nb::cast<std::string>(nb::repr(timeout)) +
-                              " is invalid: expected None or a number of seconds >= 0");
+        throw InvalidArgument("timeout = " + value_repr(timeout) +
+                              " is invalid: expected None or a number of seconds >= 0 "
+                              "(float('inf') waits until a message comes)");
     return s;
 }
 
@@ -205,8 +211,10 @@ void bind_topic(nb::module_& m) {
             },
             nb::arg("timeout").none() = nb::none(),
             "The next message. Without timeout (None) it returns None at once when nothing is "
-            "waiting; with timeout= seconds it waits up to that long: it polls for at most "
-            "HORUS_RECV_SPIN_US microseconds (default 50), then sleeps until a send wakes it.")
+            "waiting; with timeout= seconds (an int or float >= 0; float('inf') waits until a "
+            "message comes) it waits up to that long: it polls for at most "
+            "HORUS_RECV_SPIN_US microseconds (default 50), then sleeps until a send wakes it. "
+            "Ctrl-C interrupts the wait.")
         .def_prop_ro("name", [](const PyTopic& t) { return t.ring().name(); }, "Topic name.")
         .def_prop_ro("capacity", [](const PyTopic& t) { return t.ring().capacity(); },
                      "Ring slots: how far a subscriber may fall behind before losing messages.")

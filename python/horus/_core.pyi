@@ -590,7 +590,7 @@ class Topic:
 
     def recv(self, timeout: object | None = None) -> object:
         """
-        The next message. Without timeout (None) it returns None at once when nothing is waiting; with timeout= seconds it waits up to that long: it polls for at most HORUS_RECV_SPIN_US microseconds (default 50), then sleeps until a send wakes it.
+        The next message. Without timeout (None) it returns None at once when nothing is waiting; with timeout= seconds (an int or float >= 0; float('inf') waits until a message comes) it waits up to that long: it polls for at most HORUS_RECV_SPIN_US microseconds (default 50), then sleeps until a send wakes it. Ctrl-C interrupts the wait.
         """
 
     @property
