@@ -82,15 +82,77 @@ nb::object framework_view(nb::handle self, const Message& msg, Framework framewo
     return export_view(self, msg, framework);
 }
 
+namespace {
+
+/// (a, b) from a tuple of two ints (NumPy integers and IntEnums too, not bools).
+bool int_pair(nb::handle v, long long* a, long long* b) {
+    if (!PyTuple_Check(v.ptr()) || PyTuple_GET_SIZE(v.ptr()) != 2) return false;
+    long long out[2];
+    for (Py_ssize_t i = 0; i < 2; ++i) {
+        PyObject* item = PyTuple_GET_ITEM(v.ptr(), i);
+        if (PyBool_Check(item) || !PyIndex_Check(item)) return false;
+        int overflow = 0;
+        nb::object index = nb::steal(PyNumber_Index(item));
+        if (!index.is_valid()) {
+            PyErr_Clear();
+            return false;
+        }
+        out[i] = PyLong_AsLongLongAndOverflow(index.ptr(), &overflow);
+        if (overflow) return false;
+    }
+    *a = out[0];
+    *b = out[1];
+    return true;
+}
+
+}  // namespace
+
 nb::object dlpack(nb::handle self, const Message& msg, nb::kwargs kwargs, const CopyMaker& make_copy) {
+    // Every keyword is checked here (array API standard, v2023.12) so that a bad
+    // value is an error naming it: nanobind's array would cast copy= with
+    // nb::cast<bool> (std::bad_cast for copy="yes") and ignore stream=.
     bool want_copy = false;
-    if (kwargs.contains("copy")) {
-        nb::object c = kwargs["copy"];
-        want_copy = !c.is_none() && nb::cast<bool>(c);
-        nb::dict rest;
-        for (auto [k, v] : kwargs)
-            if (nb::cast<std::string>(nb::str(k)) != "copy") rest[k] = v;
-        kwargs = nb::borrow<nb::kwargs>(rest);
+    nb::object max_version = nb::none();
+    for (auto [k, v] : kwargs) {
+        const std::string key = nb::cast<std::string>(nb::str(k));
+        if (key == "copy") {
+            if (!v.is_none() && !v.is(Py_True) && !v.is(Py_False))
+                throw TypeMismatch("__dlpack__(): copy must be None, True or False; got " + value_repr(v) + " (" +
+                                   qualname_of(v) + ")");
+            want_copy = v.is(Py_True);
+        } else if (key == "stream") {
+            if (v.is_none()) continue;
+            if (PyBool_Check(v.ptr()) || !PyLong_Check(v.ptr()))
+                throw TypeMismatch("__dlpack__(): stream must be None (or an int on devices with streams); got " +
+                                   value_repr(v) + " (" + qualname_of(v) + ")");
+            PyErr_SetString(PyExc_BufferError,
+                            ("__dlpack__(): stream=" + value_repr(v) +
+                             " cannot be used: horus payloads live in CPU memory, which has no streams; "
+                             "the array API allows only stream=None there").c_str());
+            throw nb::python_error();
+        } else if (key == "max_version") {
+            long long major = 0, minor = 0;
+            if (!v.is_none() && !int_pair(v, &major, &minor))
+                throw TypeMismatch("__dlpack__(): max_version must be None or a (major, minor) tuple of ints; got " +
+                                   value_repr(v));
+            max_version = nb::borrow(v);
+        } else if (key == "dl_device") {
+            if (v.is_none()) continue;
+            long long type = 0, id = 0;
+            if (!int_pair(v, &type, &id))
+                throw TypeMismatch("__dlpack__(): dl_device must be None or a (device_type, device_id) tuple of "
+                                   "ints, as __dlpack_device__() returns; got " + value_repr(v));
+            if (type != 1 || id != 0) {
+                PyErr_SetString(PyExc_BufferError,
+                                ("__dlpack__(): dl_device=(" + std::to_string(type) + ", " + std::to_string(id) +
+                                 ") is not available: horus payloads live in CPU memory, dl_device (1, 0) "
+                                 "(kDLCPU, device 0)").c_str());
+                throw nb::python_error();
+            }
+        } else {
+            throw TypeMismatch("__dlpack__() got an unexpected keyword argument '" + key +
+                               "'; it takes stream, max_version, dl_device, copy");
+        }
     }
     nb::object view;
     if (want_copy) {
@@ -100,7 +162,8 @@ nb::object dlpack(nb::handle self, const Message& msg, nb::kwargs kwargs, const 
     } else {
         view = export_view(self, msg, Framework::ArrayApi);
     }
-    return view.attr("__dlpack__")(**kwargs);
+    if (max_version.is_none()) return view.attr("__dlpack__")();
+    return view.attr("__dlpack__")(nb::arg("max_version") = max_version);
 }
 
 nb::str frame_id_text(const Message& msg) {

@@ -117,7 +117,10 @@ void bind_message_common(nb::class_<T>& cls) {
                  });
              },
              "DLPack export (keyword-only: stream, max_version, dl_device, copy). "
-             "Returns a versioned capsule when max_version >= (1, 0), else a legacy one.")
+             "Returns a versioned capsule when max_version >= (1, 0), else a legacy one; "
+             "copy=True exports a private copy. stream must be None and dl_device None or "
+             "(1, 0) (CPU memory): other values are a BufferError, values of the wrong type "
+             "(copy not None/True/False, say) a TypeError.")
         .def("__dlpack_device__", [](const T&) { return nb::make_tuple(1, 0); },
              "(kDLCPU, 0): horus payloads live in CPU memory.");
 }

@@ -162,7 +162,7 @@ class Image:
 
     def __dlpack__(self, *, stream: Any = None, max_version: tuple[int, int] | None = None, dl_device: tuple[int, int] | None = None, copy: bool | None = None) -> Any:
         """
-        DLPack export (keyword-only: stream, max_version, dl_device, copy). Returns a versioned capsule when max_version >= (1, 0), else a legacy one.
+        DLPack export (keyword-only: stream, max_version, dl_device, copy). Returns a versioned capsule when max_version >= (1, 0), else a legacy one; copy=True exports a private copy. stream must be None and dl_device None or (1, 0) (CPU memory): other values are a BufferError, values of the wrong type (copy not None/True/False, say) a TypeError.
         """
 
     def __dlpack_device__(self) -> tuple[int, int]:
@@ -279,7 +279,7 @@ class DepthImage:
 
     def __dlpack__(self, *, stream: Any = None, max_version: tuple[int, int] | None = None, dl_device: tuple[int, int] | None = None, copy: bool | None = None) -> Any:
         """
-        DLPack export (keyword-only: stream, max_version, dl_device, copy). Returns a versioned capsule when max_version >= (1, 0), else a legacy one.
+        DLPack export (keyword-only: stream, max_version, dl_device, copy). Returns a versioned capsule when max_version >= (1, 0), else a legacy one; copy=True exports a private copy. stream must be None and dl_device None or (1, 0) (CPU memory): other values are a BufferError, values of the wrong type (copy not None/True/False, say) a TypeError.
         """
 
     def __dlpack_device__(self) -> tuple[int, int]:
@@ -385,7 +385,7 @@ class PointCloud:
 
     def __dlpack__(self, *, stream: Any = None, max_version: tuple[int, int] | None = None, dl_device: tuple[int, int] | None = None, copy: bool | None = None) -> Any:
         """
-        DLPack export (keyword-only: stream, max_version, dl_device, copy). Returns a versioned capsule when max_version >= (1, 0), else a legacy one.
+        DLPack export (keyword-only: stream, max_version, dl_device, copy). Returns a versioned capsule when max_version >= (1, 0), else a legacy one; copy=True exports a private copy. stream must be None and dl_device None or (1, 0) (CPU memory): other values are a BufferError, values of the wrong type (copy not None/True/False, say) a TypeError.
         """
 
     def __dlpack_device__(self) -> tuple[int, int]:
@@ -481,7 +481,7 @@ class Tensor:
 
     def __dlpack__(self, *, stream: Any = None, max_version: tuple[int, int] | None = None, dl_device: tuple[int, int] | None = None, copy: bool | None = None) -> Any:
         """
-        DLPack export (keyword-only: stream, max_version, dl_device, copy). Returns a versioned capsule when max_version >= (1, 0), else a legacy one.
+        DLPack export (keyword-only: stream, max_version, dl_device, copy). Returns a versioned capsule when max_version >= (1, 0), else a legacy one; copy=True exports a private copy. stream must be None and dl_device None or (1, 0) (CPU memory): other values are a BufferError, values of the wrong type (copy not None/True/False, say) a TypeError.
         """
 
     def __dlpack_device__(self) -> tuple[int, int]:
