@@ -4,7 +4,10 @@
   here at import time, i.e. before any test module imports horus, so parallel
   runs never see each other's pool and nothing collides with a user's pool.
 * ``no_leak``: a fixture asserting that a test leaves pool_stats().blocks_in_use
-  where it found it (after a garbage collection).
+  where it found it, both counts taken after a full garbage collection.
+* At the end of the session (after a full collection) no pool block may still be
+  in use: a message kept alive by a module global, a cache or a cycle nobody
+  collects fails the run (pytest_sessionfinish).
 * ``run_child``: runs a Python snippet in a fresh interpreter (own or shared
   namespace) — used by the crash-safety, exhaustion and cleanup tests.
 
@@ -25,6 +28,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["pytester"]  # tests/test_conftest.py runs sessions of its own
+
 SESSION_NAMESPACE = f"pytest_{os.getpid()}_{secrets.token_hex(4)}"
 os.environ["HORUS_NAMESPACE"] = SESSION_NAMESPACE
 
@@ -43,16 +48,24 @@ def pytest_report_header(config):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    """Report (not fail on) blocks still held when the session ends: messages held by
-    module globals would show up here, and a clean run holds none."""
+    """Fails the session when pool blocks are still in use at its end (after a full
+    collection): a message held by a module global, a cache or an uncollected
+    cycle. A clean run holds none. (Only here: each test's own leaks are no_leak's.)"""
     if "horus._core" not in sys.modules:
         return
     import horus
 
+    gc.unfreeze()  # see no_leak: whatever it froze may be garbage by now
     gc.collect()
-    held = horus.pool_stats().blocks_in_use
-    if held:
-        sys.stderr.write(f"\n[horus] note: {held} pool block(s) still in use at session end\n")
+    stats = horus.pool_stats()
+    if stats.blocks_in_use:
+        sys.stderr.write(
+            f"\n[horus] FAILED: {stats.blocks_in_use} pool block(s) ({stats.bytes_in_use} bytes) still in use at "
+            f"session end ({stats.local_blocks} held by this process); a module global, cache or uncollected "
+            f"cycle keeps a message or topic alive\n"
+        )
+        if session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def new_namespace(tag: str = "child") -> str:
@@ -75,16 +88,22 @@ def blocks_in_use(full_gc: bool = True) -> int:
 def no_leak():
     """Fails the test if it leaves more pool blocks in use than it found.
 
-    A full gc.collect() costs ~0.1 s once torch and jax are loaded, so the cheap
-    young-generation collection runs first and the full one only when the counts
-    differ. Garbage left by an earlier test may be collected meanwhile, so the
-    check is `after <= before` (a leak can only make `after` larger).
+    Both counts follow a full collection. (The baseline used to follow a
+    young-generation collection only: garbage of an earlier test then counted in
+    `before` and, collected by the check afterwards, hid a block the test leaked.)
+
+    What survives the baseline's collection is alive, so it is frozen
+    (gc.freeze(): moved to the permanent generation) and later full collections
+    examine only what was allocated since: ~0.1 s per collection once torch and
+    jax are loaded becomes microseconds. Only objects from before the test are
+    frozen; one that later becomes part of a garbage cycle stays uncollected (its
+    blocks stay counted) until pytest_sessionfinish unfreezes everything. That can
+    hide a free from a test, never add a block to its count.
     """
-    before = blocks_in_use(full_gc=False)
+    before = blocks_in_use(full_gc=True)
+    gc.freeze()
     yield
-    after = blocks_in_use(full_gc=False)
-    if after != before:
-        after = blocks_in_use(full_gc=True)
+    after = blocks_in_use(full_gc=True)
     assert after <= before, f"pool blocks in use went from {before} to {after}: a block leaked"
 
 
