@@ -6,6 +6,8 @@ A leak check that cannot fail proves nothing; these are the tests of the tests.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -114,3 +116,25 @@ def test_a_clean_session_passes(pytester):
     """)
     r.assert_outcomes(passed=1)
     assert r.ret == pytest.ExitCode.OK, r.stderr.str()
+
+
+def test_numpy_tests_run_without_torch_and_jax():
+    """test_zero_copy.py asked for torch and jax at module level, so without them
+    its NumPy-only tests were skipped too. Run it with both imports blocked."""
+    code = textwrap.dedent("""
+        import sys
+        sys.modules["torch"] = None  # `import torch` raises ImportError
+        sys.modules["jax"] = None
+        import pytest
+        sys.exit(pytest.main(["-q", "-rA", "-p", "no:cacheprovider", sys.argv[1]]))
+    """)
+    r = subprocess.run([sys.executable, "-c", code, str(TESTS / "test_zero_copy.py")], capture_output=True,
+                       text=True, timeout=300, cwd=TESTS.parent)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    passed = [line for line in r.stdout.splitlines() if line.startswith("PASSED")]
+    for name in ("test_all_numpy_views_share_one_address[0]", "test_from_numpy_of_a_sub_view_keeps_the_offset",
+                 "test_dlpack_capsule_names_and_device", "test_view_outlives_message[to_numpy]",
+                 "test_from_numpy_of_a_pool_view_makes_no_copy[Image-arr0]"):
+        assert any(line.endswith("::" + name) for line in passed), (name, r.stdout[-3000:])
+    assert "could not import 'torch'" in r.stdout  # the torch tests are skipped, not failed
+    assert len(passed) >= 20, r.stdout[-3000:]
