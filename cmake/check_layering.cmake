@@ -7,7 +7,8 @@ execute_process(COMMAND ${CMAKE_COMMAND} --build ${BUILD_DIR} --target horus_lay
 if(rc EQUAL 0)
   message(FATAL_ERROR "a pool source including horus/topic/topic.hpp built: the layering is not enforced")
 endif()
-if(NOT "${out}${err}" MATCHES "horus/topic/topic.hpp: No such file")
+# gcc: "horus/topic/topic.hpp: No such file or directory"; clang: "'horus/topic/topic.hpp' file not found"
+if(NOT "${out}${err}" MATCHES "horus/topic/topic.hpp(: No such file|' file not found)")
   message(FATAL_ERROR "the probe failed for another reason than the upward include:\n${out}${err}")
 endif()
 message(STATUS "upward include refused as expected")

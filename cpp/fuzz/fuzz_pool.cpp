@@ -118,7 +118,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                         break;
                     }
                     case 2: (void)victim->stats(); break;
-                    case 3: (void)victim->reclaim_dead_processes(); break;
+                    case 3: (void)PTA::reclaim(*victim, 1 + in.take<uint8_t>() % 39); break;
                     default: {
                         BlockRef r;
                         r.segment = in.take<uint8_t>() % 4;
@@ -132,10 +132,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         }
     } catch (const horus::Error&) {
     }
-    if (attached) victim->detach();  // (Pool::instance() never detaches a Pool whose attach threw)
+    (void)attached;
     PTA::destroy(victim);
     held.clear();
-    owner->detach();
     PTA::destroy(owner);
     horus_fuzz::unlink_namespace();
     return 0;

@@ -5,7 +5,9 @@
 #include <chrono>
 #include <cstdlib>
 #include <sys/statvfs.h>
+#include <memory>
 #include <thread>
+#include <vector>
 
 #include "horus/base/error.hpp"
 #include "horus/base/robust_mutex.hpp"
@@ -65,11 +67,18 @@ uint32_t Pool::size_class_for(uint64_t bytes) {
 Pool& Pool::instance() {
     static Pool* pool = [] {
         // Never deleted: handles may outlive static destruction, and the session keeps
-        // a pointer to it as a participant (also when attach() failed: then a later
-        // call builds another one, and this one stays an inert participant).
-        auto* p = new Pool(Session::instance());
-        p->attach();
-        return p;
+        // a pointer to it as a participant (also when attach() failed after registering:
+        // then a later call builds another one, and this one stays an inert participant,
+        // kept reachable here).
+        static std::vector<std::unique_ptr<Pool>> failed;
+        auto p = std::unique_ptr<Pool>(new Pool(Session::instance()));
+        try {
+            p->attach();
+        } catch (...) {
+            if (p->registered_) failed.push_back(std::move(p));
+            throw;
+        }
+        return p.release();
     }();
     return *pool;
 }
@@ -130,6 +139,7 @@ void Pool::attach() {
     bool have_slot = session_.claim_slot();
     if (!control_) open_control();
     session_.add_participant(*this);
+    registered_ = true;
     slot_ = session_.slot();
     detached_.store(!have_slot, std::memory_order_release);
     session_.reclaim_dead();  // what dead processes left (may free a slot for us)

@@ -161,6 +161,7 @@ class Pool final : public ReclaimParticipant {
     ShmObject control_shm_;
     layout::PoolControl* control_ = nullptr;
     uint32_t slot_ = session_layout::kNoSlot;  // our holder bit (copy of the session's)
+    bool registered_ = false;                   // a participant of the session
     uint64_t max_bytes_ = 0;
     std::atomic<bool> detached_{true};
     std::atomic<bool> dev_shm_full_{false};  // set by create_segment (under the pool mutex)
