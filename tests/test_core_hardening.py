@@ -243,3 +243,42 @@ def test_multiprocessing_fork_children_see_only_consistent_messages():
         assert p.exitcode == 0
     assert sum(s for s, _ in results) > 0
     assert sum(b for _, b in results) == 0, f"children received inconsistent messages: {results}"
+
+
+# --- item 9: no wait on a process-shared lock with the GIL held ----------------------------
+
+LOCK_TOPIC = """
+    import ctypes, mmap, os, sys, time
+    path = sys.argv[1]
+    fd = os.open(path, os.O_RDWR)
+    m = mmap.mmap(fd, os.fstat(fd).st_size)
+    libc = ctypes.CDLL(None)
+    addr = ctypes.addressof(ctypes.c_char.from_buffer(m)) + 136  # TopicHeader::mutex
+    assert libc.pthread_mutex_lock(ctypes.c_void_p(addr)) == 0
+    print("locked", flush=True)
+    time.sleep(1.5)
+    libc.pthread_mutex_unlock(ctypes.c_void_p(addr))
+    print("unlocked", flush=True)
+"""
+
+
+def test_a_send_waiting_for_another_processes_lock_does_not_hold_the_gil():
+    import threading
+    name = _unique("gil")
+    t = Topic(Image, name)
+    locker = Child.python(LOCK_TOPIC, f"/dev/shm/horus.{SESSION_NAMESPACE}.topic.{name}")
+    locker.expect("locked")
+    done = threading.Event()
+    sender = threading.Thread(target=lambda: (t.send(Image(height=2, width=2, encoding="mono8")), done.set()))
+    sender.start()
+    ticks = 0
+    t0 = time.monotonic()
+    while not done.is_set() and time.monotonic() - t0 < 10:
+        ticks += 1  # the main thread must keep running while the sender waits
+        time.sleep(0.01)
+    sender.join(timeout=10)
+    assert done.is_set(), "the send never completed"
+    assert time.monotonic() - t0 > 1.0, "the send did not wait for the other process's lock"
+    assert ticks > 50, f"the main thread was frozen while the send waited ({ticks} ticks)"
+    locker.expect("unlocked")
+    assert locker.wait() == 0

@@ -1,6 +1,7 @@
 // module.cpp — the nanobind extension horus._core: wires the bindings together.
 #include <nanobind/nanobind.h>
 
+#include "horus/base/blocking_wait.hpp"
 #include "horus/msg/dtype.hpp"
 #include "horus/msg/encoding.hpp"
 #include "py_errors.hpp"
@@ -15,6 +16,23 @@ void bind_point_cloud(nb::module_& m);
 void bind_tensor(nb::module_& m);
 void bind_pool(nb::module_& m);
 void bind_topic(nb::module_& m);
+}  // namespace horus::py
+
+namespace horus::py {
+PyThreadState* current_thread_state() {
+#if PY_VERSION_HEX >= 0x030D0000
+    return PyThreadState_GetUnchecked();
+#else
+    return _PyThreadState_UncheckedGet();
+#endif
+}
+bool interpreter_finalizing() {
+#if PY_VERSION_HEX >= 0x030D0000
+    return Py_IsFinalizing() != 0;
+#else
+    return _Py_IsFinalizing() != 0;
+#endif
+}
 }  // namespace horus::py
 
 NB_MODULE(_core, m) {
@@ -34,6 +52,15 @@ NB_MODULE(_core, m) {
                            nb::str(horus::dtype_name(info.dtype).data(), horus::dtype_name(info.dtype).size()));
     }
     m.attr("ENCODINGS") = encodings;
+    // Waits on process-shared locks happen without the GIL (base/blocking_wait.hpp).
+    // Only a thread that has a current thread state (so holds the GIL) releases it, and
+    // never while the interpreter finalizes (at exit, detaching may wait on a lock).
+    horus::set_blocking_hooks({[]() -> void* {
+                                   if (horus::py::interpreter_finalizing() || !horus::py::current_thread_state())
+                                       return nullptr;
+                                   return PyEval_SaveThread();
+                               },
+                               [](void* state) { PyEval_RestoreThread(static_cast<PyThreadState*>(state)); }});
     m.def("_seal_all_views", &horus::py::seal_all_views,
           "Makes every writable NumPy view of a held message read-only (runs before os.fork(): "
           "parent and child share those payloads from then on).");

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <new>
 
+#include "horus/base/blocking_wait.hpp"
 #include "horus/base/error.hpp"
 
 namespace horus {
@@ -19,7 +20,11 @@ void init_robust_mutex(pthread_mutex_t& mutex) {
 }
 
 int lock_robust_mutex(pthread_mutex_t& mutex) noexcept {
-    const int r = pthread_mutex_lock(&mutex);
+    int r = pthread_mutex_trylock(&mutex);
+    if (r == EBUSY) {
+        BlockingWait wait;  // e.g. without the GIL (blocking_wait.hpp)
+        r = pthread_mutex_lock(&mutex);
+    }
     if (r != EOWNERDEAD) return r;
     pthread_mutex_consistent(&mutex);
     return 0;

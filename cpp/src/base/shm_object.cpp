@@ -162,7 +162,7 @@ ShmObject ShmObject::create_exclusive(const std::string& name, std::size_t size)
     return ShmObject(name, base, size, size);
 }
 
-ShmObject ShmObject::open_existing(const std::string& name, std::size_t map_bytes) {
+ShmObject ShmObject::open_existing(const std::string& name, std::size_t map_bytes, bool wait_if_empty) {
     int fd = shm_open_checked(name.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0);
     if (fd < 0) {
         if (errno == ENOENT) return {};
@@ -173,7 +173,7 @@ ShmObject ShmObject::open_existing(const std::string& name, std::size_t map_byte
         check_ownership(fd, name, st);
         // A creator sizes its object right after shm_open; one that stays empty died first.
         for (int waited_ms = 0; st.st_size == 0; waited_ms += 2) {
-            if (waited_ms >= 200)
+            if (waited_ms >= 200 || !wait_if_empty)
                 throw ShmEmpty("'/dev/shm" + name +
                                "' is empty (0 bytes): its creator died before sizing it, or it is not "
                                "a horus object; `horus clean` removes it");
@@ -213,13 +213,16 @@ void ShmObject::unlink(const std::string& name) { shm_unlink(name.c_str()); }
 
 std::vector<std::string> list_objects_with_prefix(std::string_view prefix) {
     std::vector<std::string> out;
-    if (DIR* dir = opendir("/dev/shm")) {
-        while (dirent* e = readdir(dir)) {
-            std::string_view name(e->d_name);
-            if (name.substr(0, prefix.size()) == prefix) out.emplace_back(name);
-        }
-        closedir(dir);
+    DIR* dir = fault::take_shm_failure() ? nullptr : opendir("/dev/shm");
+    if (!dir) {
+        const int err = errno ? errno : EMFILE;
+        throw ShmError(std::string("listing /dev/shm failed: ") + std::strerror(err));
     }
+    while (dirent* e = readdir(dir)) {
+        std::string_view name(e->d_name);
+        if (name.substr(0, prefix.size()) == prefix) out.emplace_back(name);
+    }
+    closedir(dir);
     return out;
 }
 

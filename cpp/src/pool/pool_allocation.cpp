@@ -185,12 +185,22 @@ bool Pool::sealed(const MappedSegment* seg, uint32_t index) const {
 
 void Pool::seal(MappedSegment* seg, uint32_t index) { seg->local_sealed[index].store(1, std::memory_order_release); }
 
-bool Pool::can_reach(const BlockRef& ref) noexcept {
+Pool::Reach Pool::reach(const BlockRef& ref, std::string* why) noexcept {
     try {
         SegmentMeta* m = meta(ref.segment);
-        return m && ref.index < m->block_count;
+        return m && ref.index < m->block_count ? Reach::Reachable : Reach::Corrupt;
+    } catch (const CorruptSegment&) {
+        return Reach::Corrupt;
+    } catch (const std::exception& e) {
+        if (why) {
+            try {
+                *why = e.what();
+            } catch (...) {
+            }
+        }
+        return Reach::Unreachable;
     } catch (...) {
-        return false;
+        return Reach::Unreachable;
     }
 }
 

@@ -111,8 +111,14 @@ std::size_t run_reclamation(Session& session, ReclaimMode mode, bool force) {
         for (const auto& p : ctl->processes)
             anyone = anyone || p.state.load(std::memory_order_acquire) == static_cast<uint32_t>(sl::SlotState::Live);
         if (!anyone) {
-            ctl->destroyed.store(1, std::memory_order_release);
-            for (const auto& obj : list_namespace_objects(session.name())) ShmObject::unlink("/" + obj);
+            try {
+                const auto objects = list_namespace_objects(session.name());
+                ctl->destroyed.store(1, std::memory_order_release);
+                for (const auto& obj : objects) ShmObject::unlink("/" + obj);
+            } catch (const ShmError&) {
+                // /dev/shm unreadable now (EMFILE): the namespace stays for the next
+                // process to attach, or for `horus clean`.
+            }
         }
     }
     return reclaimed;

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <thread>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "horus/base/error.hpp"
@@ -17,6 +18,13 @@ namespace sl = session_layout;
 namespace {
 
 Session* g_session = nullptr;
+
+/// True if `name` (in /dev/shm) is the object open on `fd` (same device and inode).
+bool names_this_object(const std::string& name, int fd) {
+    struct stat a {}, b {};
+    return fd >= 0 && fstat(fd, &a) == 0 && stat(("/dev/shm" + name).c_str(), &b) == 0 && a.st_dev == b.st_dev &&
+           a.st_ino == b.st_ino;
+}
 
 void backoff(int attempt) {
     // 0.1 ms doubling up to 20 ms: a peer that is creating or tearing down an object
@@ -132,7 +140,15 @@ bool Session::claim_slot() {
         if (!control_) open_control();
         RobustLock lock(control_->mutex, "the namespace lock");
         if (control_->destroyed.load(std::memory_order_acquire)) {
-            // Torn down since we opened it: start over with a new session object.
+            // Torn down since we opened it: start over with a new session object. The last
+            // process unlinks everything while it holds this lock, so seeing the mark while
+            // the name still refers to this very object means it died doing so: finish it.
+            if (names_this_object(shm_name("session"), liveness_fd_)) {
+                try {
+                    for (const auto& obj : list_namespace_objects(ns_)) ShmObject::unlink("/" + obj);
+                } catch (const ShmError&) {
+                }
+            }
             lock.unlock();
             close(liveness_fd_);
             close(probe_fd_);
@@ -225,8 +241,23 @@ void Session::prepare_fork() noexcept {
     child_slot_ = sl::kNoSlot;
     child_fd_ = -1;
     if (attached()) {
-        const int fd = ShmObject::open_description(shm_name("session")) ;
-        if (fd >= 0) {
+        for (int round = 0; round < 2 && child_slot_ == sl::kNoSlot; ++round) {
+            if (round == 1) {
+                // No slot was free: children that ended without detaching (os._exit, as
+                // multiprocessing's do) still hold theirs. Reclaim them, then look again.
+                try {
+                    run_reclamation(*this, ReclaimMode::DeadOnly, false);
+                } catch (...) {
+                    break;
+                }
+            }
+            int fd = -1;
+            try {
+                fd = ShmObject::open_description(shm_name("session"));
+            } catch (...) {
+                break;  // EMFILE, ...: the child has no slot (and is told so when it uses the pool)
+            }
+            if (fd < 0) break;
             RobustLock lock(control_->mutex, std::nothrow);
             if (lock.owns_lock()) {
                 for (uint32_t s = 0; s < sl::kMaxProcesses; ++s) {
@@ -241,6 +272,7 @@ void Session::prepare_fork() noexcept {
                     break;
                 }
             }
+            lock.unlock();
             if (child_slot_ == sl::kNoSlot)
                 close(fd);
             else
@@ -274,7 +306,8 @@ void Session::after_fork_child() noexcept {
         } else {
             slot_.store(sl::kNoSlot, std::memory_order_release);
             not_attached_reason_ = "this process was forked while all " + std::to_string(sl::kMaxProcesses) +
-                                   " process slots of the namespace were taken, so it has no slot and "
+                                   " process slots of the namespace were taken (or its parent was out of "
+                                   "file descriptors), so it has no slot and "
                                    "cannot use shared messages (messages it inherited may be reused by "
                                    "the parent); use fewer processes per namespace";
         }

@@ -208,8 +208,11 @@ void TopicRing::attach(uint32_t kind, std::optional<uint32_t> capacity) {
             RobustLock guard(h->mutex, ("topic '" + name_ + "'").c_str());
             if (h->destroyed.load(std::memory_order_acquire)) {
                 guard.unlock();
+                // Its last user is tearing it down (then the name is gone in a moment), or
+                // died doing so: after a few tries, reclamation removes the leftover.
+                if (attempt >= 2) session.reclaim();
                 backoff(attempt);
-                continue;  // its last user is tearing it down: start over
+                continue;
             }
             uint32_t k = h->kind.load();
             if (kind != 0 && k == 0) h->kind.store(k = kind);

@@ -34,12 +34,23 @@ void TopicRing::publish(Message& msg) {
         // An odd seq means a publisher died mid-write: its descriptor is not trusted (the
         // reconciliation after its death fixes the counts instead). A slot released early
         // (holds_ref 0) has no reference left to drop.
-        const bool release_overwritten = slot_holds_ref(slot);
+        bool release_overwritten = slot_holds_ref(slot);
         const TensorDescriptor overwritten = release_overwritten ? load_descriptor(slot) : TensorDescriptor{};
-        if (release_overwritten && !pool.can_reach(overwritten.block))
-            throw ShmError("cannot send on topic '" + name_ + "': the message it replaces lives in pool segment " +
-                           std::to_string(overwritten.block.segment) +
-                           ", which this process cannot map now (out of file descriptors or memory?)");
+        if (release_overwritten) {
+            std::string why;
+            switch (pool.reach(overwritten.block, &why)) {
+                case Pool::Reach::Reachable: break;
+                case Pool::Reach::Corrupt:
+                    // A corrupt slot names no real block: nothing to drop (if a count was
+                    // lost with it, reconciliation repairs it). Overwrite it.
+                    release_overwritten = false;
+                    break;
+                case Pool::Reach::Unreachable:
+                    throw ShmError("cannot send on topic '" + name_ + "': the message it replaces lives in pool segment " +
+                                   std::to_string(overwritten.block.segment) + ", which this process cannot map now (" +
+                                   why + ")");
+            }
+        }
         if (!pool.add_ring_ref(d.block))
             throw Error("cannot send on topic '" + name_ + "': the message is already held by " +
                         std::to_string(block_word::kRingMax) +

@@ -47,7 +47,15 @@ class TopicParticipant final : public ReclaimParticipant {
     std::size_t tear_down_orphans() noexcept override {
         std::size_t n = 0;
         for (auto& t : locked_) {
-            if (t->header->destroyed.load(std::memory_order_acquire) || t->has_users) continue;
+            if (t->header->destroyed.load(std::memory_order_acquire)) {
+                // Its last user died between marking it and unlinking it (both happen under
+                // its mutex, which we hold). Topics are created under the namespace lock,
+                // which we hold too, so the name still refers to this object: finish the job.
+                ShmObject::unlink(t->shm.name());
+                ++n;
+                continue;
+            }
+            if (t->has_users) continue;
             // Its slots' ring references are left out of the census, so reconciliation
             // drops them; the topic itself is gone for everyone from here on.
             t->header->destroyed.store(1, std::memory_order_release);
@@ -91,19 +99,26 @@ class TopicParticipant final : public ReclaimParticipant {
     void lock_one(const std::string& name) {
         ShmObject seg;
         try {
-            seg = ShmObject::open_existing(name);
+            seg = ShmObject::open_existing(name, 0, false);
         } catch (const ShmPermission&) {
             return;  // not ours: never trusted
         } catch (const ShmEmpty&) {
-            return;  // half-made by a creator that died: holds no references
+            // Topics are created and initialised under the namespace lock, which we hold:
+            // an empty one was left by a creator that died. It holds no references.
+            ShmObject::unlink(name);
+            return;
         } catch (const ShmError&) {
             incomplete_ = true;  // could not map it now: its slots are unknown
             return;
         }
         if (!seg.valid()) return;  // unlinked meanwhile
-        const uint32_t capacity = topic_segment_capacity(seg);
-        if (capacity == 0) return;  // foreign, corrupt or half-made: never trusted
         auto* h = static_cast<tl::TopicHeader*>(seg.data());
+        if (seg.size() >= sizeof(tl::TopicHeader) && h->magic == 0 && h->ready.load(std::memory_order_acquire) == 0) {
+            ShmObject::unlink(name);  // sized but never initialised (under the lock we hold): a dead creator's
+            return;
+        }
+        const uint32_t capacity = topic_segment_capacity(seg);
+        if (capacity == 0) return;  // foreign or corrupt: never trusted
         if (h->ready.load(std::memory_order_acquire) == 0) return;
         RobustLock lock(h->mutex, std::nothrow);
         if (!lock.owns_lock()) {

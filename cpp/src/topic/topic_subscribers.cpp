@@ -107,7 +107,12 @@ void TopicRing::release_read_locked(Pool& pool, uint64_t newest) {
             slot.holds_ref.load(std::memory_order_relaxed) == 0)
             continue;
         const BlockRef block = load_descriptor(slot).block;
-        if (!pool.can_reach(block)) continue;  // cannot map it here now: it is released when overwritten
+        const Pool::Reach reach = pool.reach(block);
+        if (reach == Pool::Reach::Unreachable) continue;  // cannot map it now: released when overwritten
+        if (reach == Pool::Reach::Corrupt) {              // names no real block: nothing to drop
+            slot.holds_ref.store(0, std::memory_order_relaxed);
+            continue;
+        }
         // Flag first: a publisher killed between the two leaves a count one too high,
         // which reclamation repairs (it counts flagged slots), never one too low.
         slot.holds_ref.store(0, std::memory_order_relaxed);

@@ -57,7 +57,8 @@ class ShmObject {
     /// name does not exist. Throws ShmPermission for an object that is not ours
     /// (see the file comment), ShmEmpty if it stays 0 bytes, ShmError otherwise.
     /// With `map_bytes` > 0 only the first min(map_bytes, file size) bytes are mapped.
-    static ShmObject open_existing(const std::string& name, std::size_t map_bytes = 0);
+    /// An empty object is waited for (up to 200 ms) unless `wait_if_empty` is false.
+    static ShmObject open_existing(const std::string& name, std::size_t map_bytes = 0, bool wait_if_empty = true);
 
     /// A new open file description of an existing object (O_RDWR, close-on-exec),
     /// checked like open_existing(); -1 if it does not exist. The caller closes it.
@@ -84,6 +85,7 @@ class ShmObject {
 };
 
 /// Names (without the leading '/') of every object in /dev/shm starting with `prefix`.
+/// Throws ShmError if /dev/shm cannot be read (EMFILE ...): an empty answer always means none.
 std::vector<std::string> list_objects_with_prefix(std::string_view prefix);
 
 }  // namespace horus

@@ -102,8 +102,12 @@ class Pool final : public ReclaimParticipant {
     /// segment cannot be mapped here.
     bool add_ring_ref(const BlockRef& ref) noexcept;
     bool remove_ring_ref(const BlockRef& ref) noexcept;
-    /// True if this process can reach the meta part of `ref`'s segment (maps it now if needed).
-    bool can_reach(const BlockRef& ref) noexcept;
+    /// Whether this process can reach the meta part of `ref`'s block (mapping it now if
+    /// needed): Corrupt = the reference names no block of a valid segment (never trusted);
+    /// Unreachable = it does, but mapping failed now (EMFILE, ENOMEM), `why` says why.
+    enum class Reach { Reachable, Corrupt, Unreachable };
+    Reach reach(const BlockRef& ref, std::string* why = nullptr) noexcept;
+    bool can_reach(const BlockRef& ref) noexcept { return reach(ref) == Reach::Reachable; }
 
     /// Clears the references of processes that died and runs every participant's
     /// reclamation (session/reclamation.cpp); returns how many processes, objects and
