@@ -1,17 +1,19 @@
-"""Attach, detach and reclaim with a 1 GiB pool (issue 10, item 9).
+"""Attach, reclaim and detach with a 1 GiB pool (issue 10, item 9).
 
-A holder process fills the pool with 1 GiB of 1 MiB blocks (64 segments of 16 MiB) and keeps
-them; a second one holds another 1 GiB and is killed with SIGKILL. Then a fresh process
-measures, in one run:
+Two holder processes each fill the pool with 1 GiB of 1 MiB blocks (64 segments of
+16 MiB each) and keep them. A measuring process then:
 
-  attach   its first call into horus (claims a slot, maps the pool control block, reclaims)
-  reclaim  horus.reclaim() that clears the killed holder's 1 GiB (its bits in every block word)
-  idle     horus.reclaim() with nobody dead (the namespace lock held, every topic locked)
-  detach   leaving the namespace at exit (its own bits cleared, measured by an atexit hook)
+  attach   its first call into horus (claims a slot, maps the pool control block, and
+           reclaims whatever dead processes left: nothing yet)
+  reclaim  horus.reclaim() right after one holder was killed with SIGKILL (clearing its
+           bits on 1,024 blocks in 64 segments it never mapped)
+  idle     horus.reclaim() with nobody dead
+  detach   leaving at exit: measured from the parent as the measuring process's exit
+           time minus that of an identical process that never attached (both print a
+           line just before they exit), median of 5 each
 
-Reclamation and detach read only the meta part of each segment (header, words, generations),
-never its payload: the numbers stay in milliseconds, not in the seconds it would take to map
-and populate 1 GiB in every process that leaves.
+Reclamation and detach read only the meta part of each segment (header, words,
+generations), never its payload. Run it on any checkout to compare cores:
 
     .venv/bin/python bench/bench_attach_reclaim.py [--gib 1] [--json out.json]
 """
@@ -22,6 +24,7 @@ import argparse
 import json
 import os
 import secrets
+import statistics
 import subprocess
 import sys
 import textwrap
@@ -36,26 +39,35 @@ HOLDER = """
 """
 
 MEASURE = """
-    import atexit, json, sys, time
-    t0 = time.perf_counter()
+    import json, sys, time
     import horus._core as core
-    t_import = time.perf_counter()
-    core.pool_stats()  # attach (and reclaim the killed holder if attach finds it)
-    t_attach = time.perf_counter()
-    stats = core.pool_stats()
+    t0 = time.perf_counter()
+    core.pool_stats()
     t1 = time.perf_counter()
-    n = core.reclaim()
+    print("attached", flush=True)
+    sys.stdin.readline()  # the parent kills a holder now
     t2 = time.perf_counter()
-    core.reclaim()
+    n = core.reclaim()
     t3 = time.perf_counter()
-    out = dict(attach_ms=(t_attach - t_import) * 1e3, reclaim_ms=(t2 - t1) * 1e3, reclaimed=n,
-               idle_reclaim_ms=(t3 - t2) * 1e3, segments=stats.segments, blocks_in_use=stats.blocks_in_use)
-    print(json.dumps(out), flush=True)
-    def stamp():
-        sys.stderr.write("exit %.9f\\n" % time.time())
-    atexit.register(stamp)  # runs after horus's detach (atexit is LIFO, horus registered first)
-    sys.stderr.write("leaving %.9f\\n" % time.time())
+    core.reclaim()
+    t4 = time.perf_counter()
+    st = core.pool_stats()
+    print(json.dumps(dict(attach_ms=(t1 - t0) * 1e3, reclaim_ms=(t3 - t2) * 1e3, reclaimed=n,
+                          idle_reclaim_ms=(t4 - t3) * 1e3, segments=st.segments,
+                          blocks_in_use_after=st.blocks_in_use)), flush=True)
+    print("leaving", flush=True)
 """
+
+EXIT_ATTACHED = "import horus._core as core; core.pool_stats(); print('leaving', flush=True)"
+EXIT_PLAIN = "import horus._core as core; print('leaving', flush=True)"
+
+
+def exit_ms(py: str, code: str, env: dict) -> float:
+    p = subprocess.Popen([py, "-c", code], env=env, stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "leaving"
+    t = time.perf_counter()
+    p.wait(timeout=60)
+    return (time.perf_counter() - t) * 1e3
 
 
 def main() -> int:
@@ -67,25 +79,31 @@ def main() -> int:
     env = dict(os.environ, HORUS_NAMESPACE=f"bench_attach_{os.getpid()}_{secrets.token_hex(3)}",
                HORUS_POOL_MAX_BYTES=f"{int(args.gib * 3 + 1)}G")
     py = sys.executable
-    keep = subprocess.Popen([py, "-c", textwrap.dedent(HOLDER), str(blocks)], env=env, stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True)
-    assert keep.stdout.readline().strip() == "ready"
-    victim = subprocess.Popen([py, "-c", textwrap.dedent(HOLDER), str(blocks)], env=env, stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
-    assert victim.stdout.readline().strip() == "ready"
-    victim.kill()
-    victim.wait()
-    r = subprocess.run([py, "-c", textwrap.dedent(MEASURE)], env=env, capture_output=True, text=True, timeout=120)
-    if r.returncode != 0:
-        sys.stderr.write(r.stderr)
-        return 1
-    result = json.loads(r.stdout.strip().splitlines()[-1])
-    stamps = dict(line.split() for line in r.stderr.splitlines() if line.startswith(("leaving", "exit")))
-    result["detach_ms"] = (float(stamps["exit"]) - float(stamps["leaving"])) * 1e3
-    result["pool_gib_held"] = args.gib * 2
-    keep.stdin.write("\n")
-    keep.stdin.flush()
-    keep.wait(timeout=60)
+    holders = []
+    for _ in range(2):
+        h = subprocess.Popen([py, "-c", textwrap.dedent(HOLDER), str(blocks)], env=env, stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+        assert h.stdout.readline().strip() == "ready"
+        holders.append(h)
+    m = subprocess.Popen([py, "-c", textwrap.dedent(MEASURE)], env=env, stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True)
+    assert m.stdout.readline().strip() == "attached"
+    holders[1].kill()
+    holders[1].wait()
+    m.stdin.write("\n")
+    m.stdin.flush()
+    result = json.loads(m.stdout.readline())
+    assert m.stdout.readline().strip() == "leaving"
+    m.wait(timeout=60)
+    attached = [exit_ms(py, EXIT_ATTACHED, env) for _ in range(5)]
+    plain = [exit_ms(py, EXIT_PLAIN, env) for _ in range(5)]
+    result["detach_ms"] = statistics.median(attached) - statistics.median(plain)
+    result["exit_attached_ms"] = statistics.median(attached)
+    result["exit_plain_ms"] = statistics.median(plain)
+    result["pool_gib"] = args.gib * 2
+    holders[0].stdin.write("\n")
+    holders[0].stdin.flush()
+    holders[0].wait(timeout=60)
     print(json.dumps(result, indent=2))
     if args.json:
         with open(args.json, "w") as f:

@@ -75,23 +75,32 @@ def test_a_refused_open_leaves_the_live_topic_alone(bad_open):
 # --- defect 2: stale references --------------------------------------------------------
 
 def test_a_publisher_reading_later_never_gets_another_messages_pixels():
+    """The issue's reproduction, made exact: the publisher's own Topic keeps a slot naming a
+    released block; that block is recycled until a live, unrelated image lands in it with
+    the same 12-bit tag; reading then must not return the old metadata over its pixels."""
     t = Topic(Image, _unique("stale"))
-    for i in range(8):
-        img = Image.from_numpy(np.full((48, 64), i + 1, dtype=np.uint8))
-        img.set_frame_id(f"sent-{i + 1}")
-        t.send(img)
-    keep = []
-    for i in range(8191):
+    first = Image.from_numpy(np.full((48, 64), 1, dtype=np.uint8))
+    first.set_frame_id("sent-1")
+    ref = horus.block_ref(first)
+    t.send(first)
+    del first
+    second = Image.from_numpy(np.full((48, 64), 2, dtype=np.uint8))
+    second.set_frame_id("sent-2")
+    t.send(second)  # releases the first (nobody is subscribed; the newest is kept)
+    del second
+    for _ in range(4095):  # each allocation takes the block freed last: the first's
         tmp = Image(height=48, width=64, encoding="mono8")
-        tmp.fill([200])
-        if i % 1024 == 0:
-            keep.append(tmp)
-    got = 0
+        del tmp
+    live = Image.from_numpy(np.full((48, 64), 200, dtype=np.uint8))
+    assert horus.block_ref(live)[:2] == ref[:2], "the scenario must reuse the very block"
+    assert horus.block_ref(live)[2] % 4096 == ref[2] % 4096, "same 12-bit tag as the stale reference"
+    got = []
     while (m := t.try_recv()) is not None:
-        got += 1
+        got.append(m.frame_id)
         value = int(m.frame_id.split("-")[1])
         assert (m.to_numpy() == value).all(), f"{m.frame_id} carries another message's pixels"
-    assert got + t.dropped == 8
+    assert got == ["sent-2"] and t.dropped == 1
+    assert (live.to_numpy() == 200).all()
 
 
 # --- defect 4: PID namespaces (containers sharing /dev/shm) ------------------------------
