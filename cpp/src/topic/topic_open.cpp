@@ -157,7 +157,11 @@ std::shared_ptr<TopicRing> TopicRing::open(const std::string& name, uint32_t kin
     return ring;
 }
 
-RobustLock TopicRing::lock() { return RobustLock(header_->mutex, ("topic '" + name_ + "'").c_str()); }
+RobustLock TopicRing::lock() {
+    RobustLock guard(header_->mutex, std::nothrow);  // the message is built only on failure
+    if (!guard.owns_lock()) throw ShmError("locking topic '" + name_ + "' failed");
+    return guard;
+}
 
 void TopicRing::attach(uint32_t kind, std::optional<uint32_t> capacity) {
     const std::string shm = shm_name("topic." + name_);

@@ -37,18 +37,20 @@ void TopicRing::publish(Message& msg) {
         bool release_overwritten = slot_holds_ref(slot);
         const TensorDescriptor overwritten = release_overwritten ? load_descriptor(slot) : TensorDescriptor{};
         if (release_overwritten) {
-            std::string why;
-            switch (pool.reach(overwritten.block, &why)) {
+            switch (pool.reach(overwritten.block)) {
                 case Pool::Reach::Reachable: break;
                 case Pool::Reach::Corrupt:
                     // A corrupt slot names no real block: nothing to drop (if a count was
                     // lost with it, reconciliation repairs it). Overwrite it.
                     release_overwritten = false;
                     break;
-                case Pool::Reach::Unreachable:
+                case Pool::Reach::Unreachable: {
+                    std::string why;
+                    pool.reach(overwritten.block, &why);
                     throw ShmError("cannot send on topic '" + name_ + "': the message it replaces lives in pool segment " +
                                    std::to_string(overwritten.block.segment) + ", which this process cannot map now (" +
                                    why + ")");
+                }
             }
         }
         if (!pool.add_ring_ref(d.block))
