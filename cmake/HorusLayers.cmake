@@ -11,6 +11,7 @@
 include_guard(GLOBAL)
 
 set(HORUS_LAYERS base session pool msg topic sched)
+set(HORUS_UNITY_LAYERS base session pool topic)
 
 function(horus_layer_include_tree layer out_dir)
   set(dir ${CMAKE_BINARY_DIR}/layer-include/${layer})
@@ -30,6 +31,12 @@ function(horus_add_layer layer)
   file(GLOB srcs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/cpp/src/${layer}/*.cpp)
   horus_layer_include_tree(${layer} tree)
   add_library(horus_${layer} OBJECT ${srcs})
+  # One translation unit for the layers on the hot path: the sources stay split by
+  # concept, and calls between them (the pool's allocation -> segments -> size classes,
+  # the topic's publish -> early release) are inlined as in one file.
+  if(layer IN_LIST HORUS_UNITY_LAYERS)
+    set_target_properties(horus_${layer} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 0)
+  endif()
   target_include_directories(horus_${layer} PRIVATE ${tree})
   target_link_libraries(horus_${layer} PRIVATE Threads::Threads)
   horus_set_warnings(horus_${layer} ${HORUS_WARNINGS_MODE})

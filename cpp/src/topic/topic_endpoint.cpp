@@ -37,13 +37,11 @@ void TopicEndpoint::subscribe() {
     owner_ = ring_->member();
 }
 
-bool TopicEndpoint::holds_messages() const {
-    return entry_ != kNoEntry && owner_ == Session::instance().self();
-}
+bool TopicEndpoint::holds_messages() const { return entry_ != kNoEntry && owner_ == ring_->session().self(); }
 
 void TopicEndpoint::unsubscribe() noexcept {
     // An entry taken before a fork() is the parent's: the child leaves it alone.
-    if (entry_ != kNoEntry && ring_ && owner_ == Session::instance().self()) ring_->remove_subscriber(entry_);
+    if (entry_ != kNoEntry && ring_ && owner_ == ring_->session().self()) ring_->remove_subscriber(entry_);
     entry_ = kNoEntry;
 }
 

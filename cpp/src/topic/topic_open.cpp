@@ -152,6 +152,7 @@ std::shared_ptr<TopicRing> TopicRing::open(const std::string& name, uint32_t kin
     }
     std::shared_ptr<TopicRing> ring(new TopicRing());
     ring->name_ = name;
+    ring->session_ = &Session::instance();
     ring->attach(kind, capacity);  // on failure the ring never had a header: its destructor does nothing
     reg.rings[name] = ring;
     return ring;
@@ -240,9 +241,9 @@ void TopicRing::attach(uint32_t kind, std::optional<uint32_t> capacity) {
 }
 
 void TopicRing::ensure_member() {
-    const ProcessRef me = Session::instance().self();
+    const ProcessRef me = session_->self();
     if (me == member_) return;
-    Session::instance().require_attached();
+    session_->require_attached();
     RobustLock guard = lock();
     user_slot_ = claim_user(header_, me, name_);  // a forked child joins as itself
     member_ = me;
@@ -252,7 +253,7 @@ TopicRing::~TopicRing() { leave(); }
 
 void TopicRing::leave() noexcept {
     if (!header_) return;  // never attached
-    const ProcessRef me = Session::instance().self();
+    const ProcessRef me = session_->self();
     if (!(me == member_)) return;  // inherited through fork: the entry is the parent's
     RobustLock guard(header_->mutex, std::nothrow);
     if (!guard.owns_lock()) return;  // the next reaper frees our entry

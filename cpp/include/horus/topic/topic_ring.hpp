@@ -38,6 +38,7 @@
 namespace horus {
 
 class Pool;
+class Session;
 
 class TopicRing {
   public:
@@ -104,6 +105,8 @@ class TopicRing {
 
     /// The process whose user entry this ring holds.
     const ProcessRef& member() const { return member_; }
+    /// The session of this process (cached: the hot path asks for it on every call).
+    Session& session() const { return *session_; }
 
   private:
     TopicRing() = default;
@@ -120,6 +123,7 @@ class TopicRing {
     uint32_t capacity_ = 0;
     uint32_t user_slot_ = 0;
     ProcessRef member_{};
+    Session* session_ = nullptr;
 };
 
 /// Throws InvalidArgument unless `name` is 1..100 characters of [A-Za-z0-9_.-].
