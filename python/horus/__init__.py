@@ -27,6 +27,7 @@ from horus._core import _seal_all_views as _core_seal_all_views
 
 from horus._node import Node, NodeStats
 from horus._scheduler import NodeError, run
+from horus._version import __version__  # written by CMake from the VERSION file
 
 import os as _os
 
@@ -37,8 +38,6 @@ _os.register_at_fork(before=_core_seal_all_views)
 
 #: The spec's name for the generic tensor message.
 GenericMessage = Tensor
-
-__version__ = "0.1.0"
 
 __all__ = [
     "ENCODINGS",
