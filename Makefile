@@ -2,7 +2,7 @@
 #
 #   make test         THE test command (also what CI runs via .ci/run):
 #                     bootstrap, pip-install the package into .venv (incremental,
-#                     build/{wheel_tag}), build + ctest the C++ tests (build/cpp),
+#                     build/{wheel_tag}), build (-Werror) + ctest the C++ tests (build/cpp),
 #                     pytest, then the peer-comparison harness in quick mode
 #                     (bench-compare-quick: keeps the harness working; ~30 s plus
 #                     installing the peers into .venv-bench the first time).
@@ -61,7 +61,8 @@ install: bootstrap
 # ---------------------------------------------------------------- tests
 define RUN_CPP_TESTS
 	$(CMAKE) -S . -B build/cpp $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	    -DHORUS_BUILD_TESTS=ON -DHORUS_BUILD_PYTHON=OFF -DHORUS_BUILD_BENCH=OFF -DHORUS_BUILD_EXAMPLES=ON && \
+	    -DHORUS_BUILD_TESTS=ON -DHORUS_BUILD_PYTHON=OFF -DHORUS_BUILD_BENCH=OFF -DHORUS_BUILD_EXAMPLES=ON \
+	    -DHORUS_WERROR=ON && \
 	mkdir -p build && flock build/.cpp.lock $(CMAKE) --build build/cpp -j $(JOBS) && \
 	$(CTEST) --test-dir build/cpp --output-on-failure -j $(JOBS)
 endef

@@ -18,7 +18,9 @@ namespace horus {
 namespace sl = session_layout;
 namespace {
 
-std::string session_object(const std::string& ns) { return "/" + shm_file_prefix(ns) + "session"; }
+std::string session_object(const std::string& ns) {
+    return std::string("/").append(shm_file_prefix(ns)).append("session");
+}
 
 /// The namespace's session object, if it exists, is ours and is valid (else empty).
 ShmObject open_control(const std::string& ns) {

@@ -22,7 +22,7 @@ void validate_namespace(std::string_view ns) {
 const std::string& shm_namespace() {
     static const std::string ns = [] {
         const char* env = std::getenv("HORUS_NAMESPACE");
-        std::string value = (env && *env) ? std::string(env) : "u" + std::to_string(geteuid());
+        std::string value = (env && *env) ? std::string(env) : std::string("u").append(std::to_string(geteuid()));
         validate_namespace(value);
         return value;
     }();
@@ -32,7 +32,8 @@ const std::string& shm_namespace() {
 std::string shm_file_prefix(std::string_view ns) { return "horus." + std::string(ns) + "."; }
 
 std::string shm_name(std::string_view what) {
-    return "/" + shm_file_prefix(shm_namespace()) + std::string(what);
+    // append, not "/" + std::string: GCC 12 -O3 warns falsely (-Wrestrict) on the latter
+    return std::string("/").append(shm_file_prefix(shm_namespace())).append(what);
 }
 
 std::vector<std::string> list_namespace_objects(std::string_view ns) {
