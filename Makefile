@@ -2,7 +2,9 @@
 #
 #   make test         THE test command (also what CI runs via .ci/run):
 #                     bootstrap, pip-install the package into .venv (incremental,
-#                     build/{wheel_tag}), build (-Werror) + ctest the C++ tests (build/cpp),
+#                     build/{wheel_tag}), build (-Werror) + ctest the C++ tests (build/cpp;
+#                     ctest also installs into build/cpp/install-test and builds
+#                     examples/cpp against it),
 #                     pytest, then the peer-comparison harness in quick mode
 #                     (bench-compare-quick: keeps the harness working; ~30 s plus
 #                     installing the peers into .venv-bench the first time).
