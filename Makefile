@@ -158,7 +158,7 @@ COMPARE_JOBS ?= 1
 bench-compare-build: bootstrap
 	@mkdir -p build
 	flock build/.compare.lock sh -c '$(CMAKE) -S bench/compare/cpp -B build/compare $(CMAKE_COMMON) \
-	    -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null && \
+	    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHORUS_WERROR=ON >/dev/null && \
 	    $(CMAKE) --build build/compare --target horus_worker -j $(COMPARE_JOBS)'
 
 bench-compare: install bench-compare-build

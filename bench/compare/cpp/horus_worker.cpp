@@ -1,7 +1,7 @@
 // horus_worker.cpp — the C++ rows of the comparison harness (bench/compare): horus-cpp
 // (blocking Topic::recv(timeout): polls, then futex) and horus-cpp-spin (try_recv polling).
 //
-//     horus_worker --transport horus-cpp|horus-cpp-spin --payloads 64B,vga,... \
+//     horus_worker --transport horus-cpp|horus-cpp-spin --payloads 64B,vga,...
 //                  --tag T --cfg '{"lat_n": 3400, ...}'
 //
 // A C++ port of worker.py + transports.HorusPy for the C++ API, launched by run.py the
