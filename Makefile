@@ -56,9 +56,11 @@ bootstrap:
 
 # Incremental: scikit-build-core reuses build/{wheel_tag} (see pyproject.toml).
 # flock: several shells (or helpers) may build at once; one build dir, one builder.
+# -Werror here too, so warnings in the bindings (cpp/python) fail make test.
 install: bootstrap
 	@mkdir -p build
-	flock build/.install.lock $(PY) -m pip install --no-build-isolation --no-deps -q .
+	flock build/.install.lock $(PY) -m pip install --no-build-isolation --no-deps -q \
+	    -Ccmake.define.HORUS_WERROR=ON .
 
 # ---------------------------------------------------------------- tests
 define RUN_CPP_TESTS

@@ -12,6 +12,11 @@ function(horus_set_warnings target)
   set(_flags -Wall -Wextra -Wpedantic)
   if(ARG_WERROR OR HORUS_WERROR)
     list(APPEND _flags -Werror)
+    # GCC 12-13 at -O3 report -Wrestrict falsely on "literal" + std::string (GCC bug 105329).
+    if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_GREATER_EQUAL 12
+       AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 14)
+      list(APPEND _flags -Wno-error=restrict)
+    endif()
   endif()
   target_compile_options(${target} PRIVATE "$<$<COMPILE_LANGUAGE:C,CXX>:${_flags}>")
   set_property(TARGET ${target} PROPERTY HORUS_WARNINGS ON)

@@ -120,9 +120,12 @@ Pixel pixel_args(IntArg x, IntArg y, uint32_t width, uint32_t height, const char
 
 Roi roi_args(IntArg x, IntArg y, IntArg w, IntArg h, uint32_t width, uint32_t height) {
     Roi r{};
-    const bool fits = read_int64(x.value, "x", &r.x) & read_int64(y.value, "y", &r.y) &
-                      read_int64(w.value, "w", &r.w) & read_int64(h.value, "h", &r.h);
-    if (fits) return r;
+    // all four are read (no short-circuit): the messages below use r.w and r.h
+    const bool x_fits = read_int64(x.value, "x", &r.x);
+    const bool y_fits = read_int64(y.value, "y", &r.y);
+    const bool w_fits = read_int64(w.value, "w", &r.w);
+    const bool h_fits = read_int64(h.value, "h", &r.h);
+    if (x_fits && y_fits && w_fits && h_fits) return r;
     if (r.w < 1 || r.h < 1)
         throw InvalidArgument("roi size " + value_repr(w.value) + "x" + value_repr(h.value) +
                               " is empty; w and h must be >= 1");
