@@ -185,7 +185,7 @@ bool Pool::sealed(const MappedSegment* seg, uint32_t index) const {
 
 void Pool::seal(MappedSegment* seg, uint32_t index) { seg->local_sealed[index].store(1, std::memory_order_release); }
 
-Pool::Reach Pool::reach(const BlockRef& ref, std::string* why) noexcept {
+Pool::Reach Pool::reach_slow(const BlockRef& ref, std::string* why) noexcept {
     try {
         SegmentMeta* m = meta(ref.segment);
         return m && ref.index < m->block_count ? Reach::Reachable : Reach::Corrupt;

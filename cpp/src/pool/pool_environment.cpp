@@ -154,10 +154,9 @@ void Pool::attach() {
     }
 }
 
-void Pool::require_attached() const {
-    if (detached_.load(std::memory_order_relaxed)) session_.require_attached();
-    if (detached_.load(std::memory_order_relaxed))
-        throw NotAttached("this process has no slot in the horus pool of namespace '" + session_.name() + "'");
+void Pool::throw_not_attached() const {
+    session_.require_attached();  // throws with the session's reason
+    throw NotAttached("this process has no slot in the horus pool of namespace '" + session_.name() + "'");
 }
 
 }  // namespace horus

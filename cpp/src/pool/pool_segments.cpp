@@ -21,9 +21,8 @@ uint32_t blocks_per_segment(uint64_t block_size) {
 
 }  // namespace
 
-SegmentMeta* Pool::meta(uint32_t index) {
+SegmentMeta* Pool::meta_slow(uint32_t index) {
     if (index >= layout::kMaxSegments || !control_) return nullptr;
-    if (SegmentMeta* m = metas_[index].load(std::memory_order_acquire)) return m;
     std::lock_guard<std::mutex> map_lock(map_mutex_);
     return map_meta_locked(index);
 }
@@ -68,9 +67,8 @@ SegmentMeta* Pool::map_meta_locked(uint32_t index) {
     return m;
 }
 
-MappedSegment* Pool::segment(uint32_t index) {
+MappedSegment* Pool::segment_slow(uint32_t index) {
     if (index >= layout::kMaxSegments || !control_) return nullptr;
-    if (MappedSegment* seg = mapped_[index].load(std::memory_order_acquire)) return seg;
     std::lock_guard<std::mutex> map_lock(map_mutex_);
     if (MappedSegment* seg = mapped_[index].load(std::memory_order_acquire)) return seg;
     SegmentMeta* m = map_meta_locked(index);

@@ -106,7 +106,12 @@ class Pool final : public ReclaimParticipant {
     /// needed): Corrupt = the reference names no block of a valid segment (never trusted);
     /// Unreachable = it does, but mapping failed now (EMFILE, ENOMEM), `why` says why.
     enum class Reach { Reachable, Corrupt, Unreachable };
-    Reach reach(const BlockRef& ref, std::string* why = nullptr) noexcept;
+    Reach reach(const BlockRef& ref, std::string* why = nullptr) noexcept {
+        if (ref.segment < layout::kMaxSegments)
+            if (SegmentMeta* m = metas_[ref.segment].load(std::memory_order_acquire))
+                return ref.index < m->block_count ? Reach::Reachable : Reach::Corrupt;
+        return reach_slow(ref, why);
+    }
     bool can_reach(const BlockRef& ref) noexcept { return reach(ref) == Reach::Reachable; }
 
     /// Clears the references of processes that died and runs every participant's
@@ -122,7 +127,9 @@ class Pool final : public ReclaimParticipant {
 
     uint64_t max_bytes() const { return max_bytes_; }
     /// Throws NotAttached (naming why) unless this process has a slot.
-    void require_attached() const;
+    void require_attached() const {
+        if (detached_.load(std::memory_order_relaxed)) throw_not_attached();
+    }
     bool attached() const { return !detached_.load(std::memory_order_relaxed); }
     uint32_t process_slot() const { return slot_; }
     Session& session() const { return session_; }
@@ -148,8 +155,22 @@ class Pool final : public ReclaimParticipant {
     void open_control();
     void attach();
 
-    MappedSegment* segment(uint32_t index);  // full mapping on first use; nullptr if absent
-    SegmentMeta* meta(uint32_t index);       // meta part only; nullptr if absent
+    // Full mapping on first use; nullptr if absent (fast path inline, mapping out of line).
+    MappedSegment* segment(uint32_t index) {
+        if (index < layout::kMaxSegments)
+            if (MappedSegment* seg = mapped_[index].load(std::memory_order_acquire)) return seg;
+        return segment_slow(index);
+    }
+    // Meta part only; nullptr if absent.
+    SegmentMeta* meta(uint32_t index) {
+        if (index < layout::kMaxSegments)
+            if (SegmentMeta* m = metas_[index].load(std::memory_order_acquire)) return m;
+        return meta_slow(index);
+    }
+    MappedSegment* segment_slow(uint32_t index);
+    SegmentMeta* meta_slow(uint32_t index);
+    Reach reach_slow(const BlockRef& ref, std::string* why) noexcept;
+    [[noreturn]] void throw_not_attached() const;
     SegmentMeta* map_meta_locked(uint32_t index);
     Block allocate_in(MappedSegment* seg);
     uint32_t create_segment(uint32_t size_class);  // under the pool mutex
