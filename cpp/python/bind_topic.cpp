@@ -169,12 +169,10 @@ void bind_topic(nb::module_& m) {
                 if (!m)
                     throw TypeMismatch("Topic.send() expects an Image, DepthImage, PointCloud or Tensor; got " +
                                        nb::cast<std::string>(nb::repr(msg)));
-                {
-                    // Publishing may wait on the topic's process-shared mutex (a reclaimer
-                    // may hold every topic mutex for a while): never with the GIL held.
-                    nb::gil_scoped_release release;
-                    t.endpoint.publish(*m);
-                }
+                // Publishing may wait on the topic's process-shared mutex (a reclaimer may
+                // hold every topic mutex for a while); such a wait releases the GIL
+                // (base/blocking_wait.hpp), an uncontended send keeps it.
+                t.endpoint.publish(*m);
                 seal_views(m->block());  // NumPy views taken before the send become read-only
             },
             nb::arg("msg").none(),

@@ -41,7 +41,7 @@ TEST(Hostile, ImageDescriptorWithWrongChannelCountIsRejected) {
     EXPECT_NO_THROW(Image::received(img.descriptor(), img.block()));
 }
 
-// topic_ring.cpp TopicRing::try_read: a slot whose seq is behind write_seq (only a
+// topic/topic_publish.cpp TopicRing::try_read: a slot whose seq is behind write_seq (only a
 // corrupt ring does that) made try_read yield and retry forever (fuzz_topic).
 TEST(Hostile, TryReadSkipsCorruptSlotInsteadOfSpinning) {
     auto ring = TopicRing::open("hostile.spin", 0, 4);
@@ -68,7 +68,7 @@ TEST(Hostile, TryReadSkipsCorruptSlotInsteadOfSpinning) {
     slots[0].seq.store(saved);  // so closing the topic releases the slot's reference
 }
 
-// topic_ring.cpp TopicRing::release_read_locked: write_seq near 2^64 wrapped the
+// topic/topic_subscribers.cpp TopicRing::release_read_locked: write_seq near 2^64 wrapped the
 // oldest-message bound to 0, so the early-release loop ran ~2^64 times (fuzz_topic).
 TEST(Hostile, PublishOnACorruptWriteSequenceDoesNotHang) {
     auto ring = TopicRing::open("hostile.wrap", 0, 4);
@@ -84,7 +84,7 @@ TEST(Hostile, PublishOnACorruptWriteSequenceDoesNotHang) {
     done.get();
 }
 
-// pool.cpp segment_count(): a segment count above the table size made allocate()
+// pool/pool_internal.hpp segment_count(): a segment count above the table size made allocate()
 // read SegmentEntry[1024+] past the control block (fuzz_pool, UBSan/ASan).
 TEST(Hostile, SegmentCountAboveTableIsClamped) {
     Pool& pool = Pool::instance();
@@ -103,7 +103,7 @@ TEST(Hostile, SegmentCountAboveTableIsClamped) {
     ctl->segment_count.store(saved);
 }
 
-// pool.cpp map_segment(): a segment entry whose block_size disagrees with its size
+// pool/pool_segments.cpp map_meta_locked(): a segment entry whose block_size disagrees with its size
 // class was trusted (allocate() would hand out a block smaller than asked for),
 // and a huge block_size overflowed the segment size computation (fuzz_pool).
 TEST(Hostile, SegmentEntryWithWrongBlockSizeIsRejected) {
