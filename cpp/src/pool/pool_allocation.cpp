@@ -204,14 +204,18 @@ Pool::Reach Pool::reach_slow(const BlockRef& ref, std::string* why) noexcept {
     }
 }
 
-bool Pool::add_ring_ref(const BlockRef& ref) noexcept {
-    SegmentMeta* m = nullptr;
+SegmentMeta* Pool::meta_of(const BlockRef& ref) noexcept {
     try {
-        m = meta(ref.segment);
+        SegmentMeta* m = meta(ref.segment);
+        return m && ref.index < m->block_count ? m : nullptr;
     } catch (...) {
-        return false;
+        return nullptr;
     }
-    if (!m || ref.index >= m->block_count) return false;
+}
+
+bool Pool::add_ring_ref(const BlockRef& ref) noexcept {
+    SegmentMeta* m = meta_of(ref);
+    if (!m) return false;
     const uint32_t t = bw::tag_of(ref.generation);
     auto next = update_word(m->words[ref.index], [&](uint64_t w) { return bw::add_ring_ref(w, t); });
     if (!next) return false;
@@ -223,13 +227,8 @@ bool Pool::add_ring_ref(const BlockRef& ref) noexcept {
 }
 
 bool Pool::remove_ring_ref(const BlockRef& ref) noexcept {
-    SegmentMeta* m = nullptr;
-    try {
-        m = meta(ref.segment);
-    } catch (...) {
-        return false;
-    }
-    if (!m || ref.index >= m->block_count) return false;
+    SegmentMeta* m = meta_of(ref);
+    if (!m) return false;
     const uint32_t t = bw::tag_of(ref.generation);
     auto next = update_word(m->words[ref.index], [&](uint64_t w) { return bw::remove_ring_ref(w, t); });
     if (next && bw::is_free(*next)) m->header->hint.store(ref.index, std::memory_order_relaxed);

@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "horus/base/control_object.hpp"
 #include "horus/base/error.hpp"
 #include "horus/base/robust_mutex.hpp"
 #include "horus/pool/pool.hpp"
@@ -86,51 +87,11 @@ Pool& Pool::instance() {
 Pool::Pool(Session& session) : session_(session), max_bytes_(parse_max_bytes()) {}
 
 void Pool::open_control() {
-    const std::string name = shm_name("pool");
-    for (int attempt = 0; attempt < 200; ++attempt) {
-        ShmObject shm = ShmObject::create_exclusive(name, sizeof(layout::PoolControl));
-        auto* ctl = static_cast<layout::PoolControl*>(shm.data());
-        if (shm.valid()) {
-            ctl->magic = layout::kControlMagic;
-            ctl->version = layout::kLayoutVersion;
-            ctl->control_size = sizeof(layout::PoolControl);
-            init_robust_mutex(ctl->mutex);
-            ctl->ready.store(1, std::memory_order_release);
-        } else {
-            try {
-                shm = ShmObject::open_existing(name);
-            } catch (const ShmEmpty&) {
-                ShmObject::unlink(name);  // its creator died before sizing it
-                continue;
-            }
-            if (!shm.valid()) {
-                std::this_thread::sleep_for(std::chrono::microseconds(100) * (1 << std::min(attempt, 8)));
-                continue;  // vanished meanwhile
-            }
-            ctl = static_cast<layout::PoolControl*>(shm.data());
-            if (shm.size() != sizeof(layout::PoolControl))
-                throw ShmError("'/dev/shm" + name + "' is " + std::to_string(shm.size()) +
-                               " bytes, not a horus pool control block of " +
-                               std::to_string(sizeof(layout::PoolControl)) +
-                               " bytes (foreign or from another horus version); run `horus clean --force`");
-            auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-            while (ctl->ready.load(std::memory_order_acquire) == 0 && std::chrono::steady_clock::now() < deadline)
-                std::this_thread::sleep_for(std::chrono::milliseconds(1));
-            if (ctl->ready.load(std::memory_order_acquire) == 0) {
-                ShmObject::unlink(name);  // its creator died before finishing it
-                continue;
-            }
-            if (ctl->magic != layout::kControlMagic || ctl->version != layout::kLayoutVersion ||
-                ctl->control_size != sizeof(layout::PoolControl))
-                throw ShmError("'/dev/shm" + name +
-                               "' is not a horus pool of this version (bad magic/version/size); "
-                               "run `horus clean --force` to remove it");
-        }
-        control_shm_ = std::move(shm);
-        control_ = ctl;
-        return;
-    }
-    throw ShmError("could not open the pool control object '/dev/shm" + name + "' after 200 attempts");
+    control_shm_ = open_control_object(shm_name("pool"), sizeof(layout::PoolControl), layout::kControlMagic,
+                                       layout::kLayoutVersion, "horus pool control", [](void* p) {
+                                           init_robust_mutex(static_cast<layout::PoolControl*>(p)->mutex);
+                                       });
+    control_ = static_cast<layout::PoolControl*>(control_shm_.data());
 }
 
 void Pool::attach() {

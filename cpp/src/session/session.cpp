@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "horus/base/control_object.hpp"
 #include "horus/base/error.hpp"
 #include "horus/base/liveness_lock.hpp"
 #include "horus/session/composition.hpp"
@@ -62,45 +63,13 @@ void Session::require_attached() const {
 void Session::open_control() {
     const std::string name = shm_name("session");
     for (int attempt = 0; attempt < 200; ++attempt) {
-        ShmObject shm = ShmObject::create_exclusive(name, sizeof(sl::SessionControl));
+        ShmObject shm = open_control_object(name, sizeof(sl::SessionControl), sl::kSessionMagic, sl::kSessionVersion,
+                                            "horus session", [](void* p) {
+                                                auto* ctl = static_cast<sl::SessionControl*>(p);
+                                                ctl->next_incarnation = 1;
+                                                init_robust_mutex(ctl->mutex);
+                                            });
         auto* ctl = static_cast<sl::SessionControl*>(shm.data());
-        if (shm.valid()) {
-            ctl->magic = sl::kSessionMagic;
-            ctl->version = sl::kSessionVersion;
-            ctl->control_size = sizeof(sl::SessionControl);
-            ctl->next_incarnation = 1;
-            init_robust_mutex(ctl->mutex);
-            ctl->ready.store(1, std::memory_order_release);
-        } else {
-            try {
-                shm = ShmObject::open_existing(name);
-            } catch (const ShmEmpty&) {
-                ShmObject::unlink(name);  // its creator died before sizing it
-                backoff(attempt);
-                continue;
-            }
-            if (!shm.valid()) {  // vanished meanwhile: try again
-                backoff(attempt);
-                continue;
-            }
-            ctl = static_cast<sl::SessionControl*>(shm.data());
-            if (shm.size() != sizeof(sl::SessionControl))
-                throw ShmError("'/dev/shm" + name + "' is " + std::to_string(shm.size()) +
-                               " bytes, not a horus session object of " + std::to_string(sizeof(sl::SessionControl)) +
-                               " bytes (foreign or from another horus version); run `horus clean --force`");
-            auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-            while (ctl->ready.load(std::memory_order_acquire) == 0 && std::chrono::steady_clock::now() < deadline)
-                std::this_thread::sleep_for(std::chrono::milliseconds(1));
-            if (ctl->ready.load(std::memory_order_acquire) == 0) {
-                ShmObject::unlink(name);  // its creator died before finishing it
-                continue;
-            }
-            if (ctl->magic != sl::kSessionMagic || ctl->version != sl::kSessionVersion ||
-                ctl->control_size != sizeof(sl::SessionControl))
-                throw ShmError("'/dev/shm" + name + "' is not a horus session of this version (magic " +
-                               std::to_string(ctl->magic) + ", version " + std::to_string(ctl->version) +
-                               "); run `horus clean --force` to remove it");
-        }
         const int live_fd = ShmObject::open_description(name);
         if (live_fd < 0) {
             backoff(attempt);
@@ -112,25 +81,14 @@ void Session::open_control() {
             backoff(attempt);
             continue;
         }
-        {
-            RobustLock lock(ctl->mutex, "the namespace lock");
-            if (ctl->destroyed.load(std::memory_order_acquire)) {
-                lock.unlock();
-                close(live_fd);
-                close(probe_fd);
-                backoff(attempt);
-                continue;  // the last process is tearing the namespace down: start over
-            }
-        }
         control_shm_ = std::move(shm);
         control_ = ctl;
         liveness_fd_ = live_fd;
         probe_fd_ = probe_fd;
-        return;
+        return;  // claim_slot() checks `destroyed` under the lock
     }
     throw ShmError("could not open the session object '/dev/shm" + name +
-                   "': it kept vanishing or being torn down for 200 attempts (another program is "
-                   "removing it; check `horus list`)");
+                   "': it kept vanishing for 200 attempts (another program is removing it; check `horus list`)");
 }
 
 bool Session::claim_slot() {

@@ -167,6 +167,7 @@ class Pool final : public ReclaimParticipant {
             if (SegmentMeta* m = metas_[index].load(std::memory_order_acquire)) return m;
         return meta_slow(index);
     }
+    SegmentMeta* meta_of(const BlockRef& ref) noexcept;  // its block's segment, if `ref` names a block
     MappedSegment* segment_slow(uint32_t index);
     SegmentMeta* meta_slow(uint32_t index);
     Reach reach_slow(const BlockRef& ref, std::string* why) noexcept;

@@ -23,6 +23,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <pthread.h>
 
@@ -75,6 +76,8 @@ struct SegmentHeader {
 };
 
 static_assert(std::atomic<uint64_t>::is_always_lock_free);
+// Begins like base/control_object.hpp's ControlPrefix (magic, version, control_size, ready).
+static_assert(offsetof(PoolControl, ready) == 16 && offsetof(PoolControl, control_size) == 12);
 static_assert(std::atomic<uint32_t>::is_always_lock_free);
 
 }  // namespace horus::layout

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <pthread.h>
 
@@ -51,5 +52,7 @@ struct SessionControl {
 };
 
 static_assert(std::atomic<uint64_t>::is_always_lock_free);
+// Begins like base/control_object.hpp's ControlPrefix (magic, version, control_size, ready).
+static_assert(offsetof(SessionControl, ready) == 16 && offsetof(SessionControl, control_size) == 12);
 
 }  // namespace horus::session_layout
