@@ -99,6 +99,29 @@ def main():
     del keep
     gc.collect()
     stats_line("last view dropped")
+
+    print("\nA sent message is read-only everywhere (read-only is a property of its block):")
+    topic = horus.Topic(horus.Image, "demo.readonly")
+    img = horus.Image(height=4, width=4, encoding="mono8")
+    view, alias = img.to_numpy(), img  # a NumPy view and a second handle, taken before the send
+    topic.send(img)
+    try:
+        view[0, 0] = 1
+        sealed = False
+    except ValueError:
+        sealed = True
+    try:
+        alias.fill([1])
+        sealed = False
+    except horus.ReadOnlyError:
+        pass
+    print(f"  the view taken before send() refuses writes, and so does every handle: {'yes' if sealed else 'NO'}")
+    private = topic.recv().copy()  # copy() gives a private, writable message
+    private.fill([7])
+    print(f"  copy() is private and writable: pixel (0, 0) = {private.pixel(0, 0)}")
+    del topic, img, view, alias, private
+    gc.collect()
+    ok = ok and sealed
     freed = horus.pool_stats().blocks_in_use == 0
     print(f"\nzero-copy everywhere: {'yes' if ok else 'NO'};  every block back in the pool: {'yes' if freed else 'NO'}"
           f"   ({time.perf_counter() - t0:.2f} s)")
