@@ -291,3 +291,13 @@ def test_a_send_waiting_for_another_processes_lock_does_not_hold_the_gil():
     assert ticks > 50, f"the main thread was frozen while the send waited ({ticks} ticks)"
     locker.expect("unlocked")
     assert locker.wait() == 0
+
+
+def test_a_misaligned_view_of_a_pool_block_is_copied_not_adopted():
+    base = Tensor((64,), dtype="uint8")
+    raw = base.to_numpy()
+    raw[:] = np.arange(64, dtype=np.uint8)
+    misaligned = np.frombuffer(raw, dtype=np.float32, offset=1, count=8)  # inside the block, off by one byte
+    t = Tensor.from_numpy(misaligned)
+    assert t.data_ptr() != misaligned.ctypes.data, "a misaligned view must be copied (messages keep elements aligned)"
+    np.testing.assert_array_equal(t.to_numpy(), misaligned)

@@ -145,6 +145,8 @@ ArrayInput torch_input(nb::handle obj, const char* function) {
 
 Block pool_block_of(const ArrayInput& in, uint64_t* offset) {
     if (!in.c_contiguous || !in.writable || in.nbytes == 0) return {};
+    // A misaligned view (np.frombuffer(..., offset=1)) is copied: messages keep elements aligned.
+    if (reinterpret_cast<uintptr_t>(in.data) % dtype_size(in.dtype) != 0) return {};
     std::size_t off = 0;
     Block b = Pool::instance().find(in.data, in.nbytes, &off);
     if (b && offset) *offset = off;

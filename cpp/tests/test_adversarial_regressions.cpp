@@ -13,6 +13,7 @@
 #include "horus/base/error.hpp"
 #include "horus/base/fault_injection.hpp"
 #include "horus/msg/image.hpp"
+#include "horus/msg/tensor.hpp"
 #include "horus/pool/pool.hpp"
 #include "horus/session/namespace_name.hpp"
 #include "horus/session/session.hpp"
@@ -133,4 +134,23 @@ TEST(AdversarialRegression, HalfMadeTopicsAreRemovedByReclamation) {
     const auto t1 = std::chrono::steady_clock::now();
     Topic<Image> t("adv.halfmade");
     EXPECT_LT(std::chrono::steady_clock::now() - t1, 500ms);
+}
+
+// fuzz_descriptor (2026-12-01): a received descriptor whose payload offset is not a multiple
+// of its item size made the accessors load misaligned floats (UB). Such a descriptor is
+// corrupt: refused with ShmError, so a topic skips and counts it.
+TEST(AdversarialRegression, AMisalignedPayloadOffsetIsRefused) {
+    Pool& pool = Pool::instance();
+    Block b = pool.allocate(4096);
+    TensorDescriptor d;
+    d.kind = MessageKind::Tensor;
+    d.dtype = DType::Float32;
+    d.ndim = 1;
+    d.shape[0] = 8;
+    d.nbytes = 32;
+    d.offset = 130;
+    d.block = b.ref();
+    EXPECT_THROW(Tensor::received(d, b), ShmError);
+    d.offset = 128;
+    EXPECT_NO_THROW(Tensor::received(d, b));
 }

@@ -54,6 +54,11 @@ Message::Message(MessageKind kind, DType dtype, std::span<const uint64_t> shape)
 Message::Message(const TensorDescriptor& desc, Block block, bool shared)
     : desc_(desc), block_(std::move(block)), shared_(shared) {
     if (!block_.valid()) throw InvalidArgument("message needs a valid pool block");
+    // Elements must be aligned: accessors load them as their type (a corrupt descriptor
+    // with offset 130 for float32 made them load misaligned floats; found by fuzz_descriptor).
+    if (static_cast<int>(desc_.dtype) < kDTypeCount && desc_.offset % dtype_size(desc_.dtype) != 0)
+        throw ShmError("payload offset " + std::to_string(desc_.offset) + " is not a multiple of the " +
+                       std::string(dtype_name(desc_.dtype)) + " item size " + std::to_string(dtype_size(desc_.dtype)));
     if (desc_.offset > block_.capacity() || desc_.nbytes > block_.capacity() - desc_.offset)
         throw ShmError("payload of " + std::to_string(desc_.nbytes) + " bytes at offset " +
                        std::to_string(desc_.offset) + " exceeds its block of " +
