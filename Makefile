@@ -6,7 +6,7 @@
 #                     ctest also installs into build/cpp/install-test and builds
 #                     examples/cpp against it),
 #                     pytest, then the peer-comparison harness in quick mode
-#                     (bench-compare-quick: keeps the harness working; ~30 s plus
+#                     (bench-compare-quick: keeps the harness working; ~50 s plus
 #                     installing the peers into .venv-bench the first time).
 #                     Every stage always runs; any failing fails.
 #   make test-cpp     only the C++ tests;  make test-py: only pytest (after install)
