@@ -2,11 +2,9 @@
 // to the namespace's pool control object (see pool.hpp).
 #include <bit>
 #include <cerrno>
-#include <chrono>
 #include <cstdlib>
 #include <sys/statvfs.h>
 #include <memory>
-#include <thread>
 #include <vector>
 
 #include "horus/base/control_object.hpp"

@@ -112,7 +112,6 @@ class Pool final : public ReclaimParticipant {
                 return ref.index < m->block_count ? Reach::Reachable : Reach::Corrupt;
         return reach_slow(ref, why);
     }
-    bool can_reach(const BlockRef& ref) noexcept { return reach(ref) == Reach::Reachable; }
 
     /// Clears the references of processes that died and runs every participant's
     /// reclamation (session/reclamation.cpp); returns how many processes, objects and
