@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "horus/base/error.hpp"
+#include "horus/base/retry_backoff.hpp"
 
 namespace horus {
 
@@ -29,7 +30,7 @@ ShmObject open_control_object(const std::string& name, std::size_t size, uint64_
             continue;
         }
         if (!shm.valid()) {  // vanished meanwhile (a last process leaving): try again
-            std::this_thread::sleep_for(std::chrono::microseconds(100) * (1 << std::min(attempt, 8)));
+            retry_backoff(attempt);
             continue;
         }
         if (shm.size() != size)

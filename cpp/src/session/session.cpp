@@ -9,6 +9,7 @@
 
 #include "horus/base/control_object.hpp"
 #include "horus/base/error.hpp"
+#include "horus/base/retry_backoff.hpp"
 #include "horus/base/liveness_lock.hpp"
 #include "horus/session/composition.hpp"
 #include "horus/session/namespace_name.hpp"
@@ -27,11 +28,6 @@ bool names_this_object(const std::string& name, int fd) {
            a.st_ino == b.st_ino;
 }
 
-void backoff(int attempt) {
-    // 0.1 ms doubling up to 20 ms: a peer that is creating or tearing down an object
-    // finishes in microseconds; one that died leaves it to be detected and replaced.
-    std::this_thread::sleep_for(std::chrono::microseconds(100) * (1 << std::min(attempt, 8)));
-}
 
 }  // namespace
 
@@ -72,13 +68,13 @@ void Session::open_control() {
         auto* ctl = static_cast<sl::SessionControl*>(shm.data());
         const int live_fd = ShmObject::open_description(name);
         if (live_fd < 0) {
-            backoff(attempt);
+            retry_backoff(attempt);
             continue;  // unlinked by a last process leaving: start over
         }
         const int probe_fd = ShmObject::open_description(name);
         if (probe_fd < 0) {
             close(live_fd);
-            backoff(attempt);
+            retry_backoff(attempt);
             continue;
         }
         control_shm_ = std::move(shm);
@@ -113,7 +109,7 @@ bool Session::claim_slot() {
             liveness_fd_ = probe_fd_ = -1;
             control_ = nullptr;
             control_shm_ = ShmObject();
-            backoff(attempt);
+            retry_backoff(attempt);
             continue;
         }
         for (uint32_t s = 0; s < sl::kMaxProcesses; ++s) {

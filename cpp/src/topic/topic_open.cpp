@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "horus/base/error.hpp"
+#include "horus/base/retry_backoff.hpp"
 #include "horus/pool/pool.hpp"
 #include "horus/session/namespace_name.hpp"
 #include "horus/session/session.hpp"
@@ -44,9 +45,6 @@ void initialise_topic(tl::TopicHeader* h, uint32_t kind, uint32_t capacity, cons
     h->ready.store(1, std::memory_order_release);
 }
 
-void backoff(int attempt) {
-    std::this_thread::sleep_for(std::chrono::microseconds(100) * (1 << std::min(attempt, 8)));
-}
 
 /// Under the topic mutex, once no user is left: marks the topic destroyed (attachers
 /// start over), drops the ring references its slots hold, and unlinks it.
@@ -185,7 +183,7 @@ void TopicRing::attach(uint32_t kind, std::optional<uint32_t> capacity) {
                 continue;
             }
             if (!seg.valid()) {
-                backoff(attempt);
+                retry_backoff(attempt);
                 continue;
             }
             auto* h = static_cast<tl::TopicHeader*>(seg.data());
@@ -216,7 +214,7 @@ void TopicRing::attach(uint32_t kind, std::optional<uint32_t> capacity) {
                 // Its last user is tearing it down (then the name is gone in a moment), or
                 // died doing so: after a few tries, reclamation removes the leftover.
                 if (attempt >= 2) session.reclaim();
-                backoff(attempt);
+                retry_backoff(attempt);
                 continue;
             }
             uint32_t k = h->kind.load();
