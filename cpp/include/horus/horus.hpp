@@ -10,5 +10,7 @@
 #include "horus/msg/point_cloud.hpp"
 #include "horus/pool/pool.hpp"
 #include "horus/msg/strided_copy.hpp"
+#include "horus/msg/record.hpp"
+#include "horus/msg/standard_messages.hpp"
 #include "horus/msg/tensor.hpp"
 #include "horus/topic/topic.hpp"

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "horus/base/error.hpp"
+#include "horus/msg/utf8.hpp"
 #include "horus/pool/pool.hpp"
 
 namespace horus {
@@ -14,6 +15,8 @@ std::string_view kind_name(MessageKind kind) {
         case MessageKind::Image: return "Image";
         case MessageKind::DepthImage: return "DepthImage";
         case MessageKind::PointCloud: return "PointCloud";
+        case MessageKind::Record: return "typed message";
+        case MessageKind::Data: return "schemaless data";
     }
     return "unknown";
 }
@@ -87,6 +90,10 @@ TensorDescriptor Message::validate(const TensorDescriptor& in, MessageKind expec
     if (shape_bytes != d.nbytes)
         throw ShmError("corrupt descriptor: nbytes " + std::to_string(d.nbytes) +
                        " does not match its shape");
+    if (d.record_size != 0 &&
+        (d.kind != MessageKind::Tensor || d.dtype != DType::UInt8 || d.ndim == 0 || d.shape[d.ndim - 1] != d.record_size))
+        throw ShmError("corrupt descriptor: record size " + std::to_string(d.record_size) +
+                       " on a message that is not a uint8 Tensor whose last dimension is that size");
     d.frame_id[kFrameIdCapacity - 1] = '\0';
     return d;
 }
@@ -104,66 +111,22 @@ std::byte* Message::mutable_data() {
     return block_.data() + desc_.offset;
 }
 
-namespace {
 
-/// Offset of the first byte of `s` that does not belong to well-formed UTF-8
-/// (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF), or npos.
-std::size_t first_invalid_utf8(std::string_view s) {
-    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-    const std::size_t n = s.size();
-    std::size_t i = 0;
-    while (i < n) {
-        const unsigned char c = p[i];
-        if (c < 0x80) {
-            ++i;
-            continue;
-        }
-        std::size_t len = 0;
-        unsigned char lo = 0x80, hi = 0xBF;  // valid range of the second byte
-        if (c >= 0xC2 && c <= 0xDF) {
-            len = 2;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            len = 3;
-            if (c == 0xE0) lo = 0xA0;       // overlong
-            else if (c == 0xED) hi = 0x9F;  // UTF-16 surrogates
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            len = 4;
-            if (c == 0xF0) lo = 0x90;       // overlong
-            else if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
-        } else {
-            return i;
-        }
-        if (i + len > n || p[i + 1] < lo || p[i + 1] > hi) return i;
-        for (std::size_t k = 2; k < len; ++k)
-            if (p[i + k] < 0x80 || p[i + k] > 0xBF) return i;
-        i += len;
-    }
-    return std::string_view::npos;
-}
-
-}  // namespace
-
-void Message::set_frame_id(std::string_view id) {
-    require_writable("set_frame_id");
+void write_frame_id(char (&dst)[kFrameIdCapacity], std::string_view id) {
     if (id.size() >= kFrameIdCapacity)
         throw InvalidArgument("frame_id of " + std::to_string(id.size()) +
                               " bytes is too long; at most " + std::to_string(kFrameIdCapacity - 1) +
                               " bytes are allowed");
     if (id.find('\0') != std::string_view::npos)
         throw InvalidArgument("frame_id must not contain NUL characters");
-    if (const std::size_t bad = first_invalid_utf8(id); bad != std::string_view::npos) {
-        static constexpr char kHex[] = "0123456789abcdef";
-        std::string bytes;  // the ill-formed sequence (at most 4 bytes)
-        for (std::size_t i = bad; i < id.size() && i < bad + 4; ++i) {
-            const auto c = static_cast<unsigned char>(id[i]);
-            bytes += std::string(bytes.empty() ? "" : " ") + "0x" + kHex[c >> 4] + kHex[c & 15];
-        }
-        throw InvalidArgument("frame_id is not valid UTF-8: the bytes at offset " + std::to_string(bad) + " (" +
-                              bytes + ") are not a well-formed character (no lone surrogates, overlong "
-                              "forms or code points above U+10FFFF)");
-    }
-    std::memset(desc_.frame_id, 0, sizeof desc_.frame_id);
-    std::memcpy(desc_.frame_id, id.data(), id.size());
+    require_utf8(id, "frame_id");
+    std::memset(dst, 0, kFrameIdCapacity);
+    std::memcpy(dst, id.data(), id.size());
+}
+
+void Message::set_frame_id(std::string_view id) {
+    require_writable("set_frame_id");
+    write_frame_id(desc_.frame_id, id);
 }
 
 void Message::set_timestamp_ns(uint64_t t) {

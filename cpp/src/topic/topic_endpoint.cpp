@@ -50,6 +50,11 @@ void TopicEndpoint::publish(Message& msg) {
     ring_->publish(msg);
 }
 
+void TopicEndpoint::publish(const BytesDescriptor& d, const RecordLayout* record, Block* payload) {
+    if (!has_read_ && entry_ != kNoEntry) unsubscribe();
+    ring_->publish(d, record, payload);
+}
+
 bool TopicEndpoint::try_read(TensorDescriptor& desc, Block& block) {
     if (!has_read_) {
         has_read_ = true;

@@ -6,7 +6,9 @@
 #include <string>
 
 #include "horus/base/shm_object.hpp"
+#include "horus/msg/bytes_descriptor.hpp"
 #include "horus/msg/message.hpp"
+#include "horus/msg/record_layout.hpp"
 #include "horus/topic/topic_layout.hpp"
 
 namespace horus::topic_internal {
@@ -16,7 +18,7 @@ inline std::string kind_str(uint32_t kind) {
     return kind == 0 ? std::string("untyped") : std::string(kind_name(static_cast<MessageKind>(kind)));
 }
 
-inline bool kind_valid(uint32_t k) { return k <= static_cast<uint32_t>(MessageKind::PointCloud); }
+inline bool kind_valid(uint32_t k) { return k <= kMaxMessageKind; }
 
 inline bool live(const std::atomic<uint32_t>& state) {
     return state.load(std::memory_order_relaxed) == static_cast<uint32_t>(tl::EntryState::Live);
@@ -43,6 +45,22 @@ inline bool slot_holds_ref(const tl::TopicSlot& slot) {
     return seqlock::is_complete(slot.seq.load(std::memory_order_acquire)) &&
            slot.holds_ref.load(std::memory_order_relaxed) != 0;
 }
+
+/// The pool block the descriptor in `slot` names (nullopt: an inline message).
+inline std::optional<BlockRef> slot_block(tl::TopicSlot& slot) { return descriptor_block(load_descriptor(slot)); }
+
+/// How a Topic uses the topic, for check_type_locked().
+enum class TypeUse { Open, Send };
+
+/// Under the topic mutex: checks that a user of `kind` (0: any) with record type `record`
+/// (a Record topic's layout, or a Tensor of records' layout; else nullptr) may open or
+/// send on the topic in `h`, and types an untyped topic. Sending a plain Tensor on a
+/// Tensor-of-records topic is refused. Throws TypeMismatch naming the topic and both types.
+void check_type_locked(tl::TopicHeader* h, const std::string& name, uint32_t kind, const RecordLayout* record,
+                       TypeUse use);
+
+/// "BatteryState messages (layout hash 0x...: BatteryState{...}60)" for the topic in `h`.
+std::string topic_type_str(const tl::TopicHeader* h);
 
 inline tl::TopicSlot* slots_of(void* base) {
     return reinterpret_cast<tl::TopicSlot*>(static_cast<std::byte*>(base) + sizeof(tl::TopicHeader));

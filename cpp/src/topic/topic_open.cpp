@@ -1,5 +1,6 @@
 // topic_open.cpp — opening a topic (create or attach), membership, and leaving it.
 #include <algorithm>
+#include <cstring>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -54,8 +55,8 @@ void destroy_topic(Pool& pool, tl::TopicHeader* h, tl::TopicSlot* slots, uint32_
     for (uint32_t i = 0; i < capacity; ++i)
         if (slot_holds_ref(slots[i])) {
             // A block this process cannot reach keeps its count: reconciliation repairs it.
-            const BlockRef ref = load_descriptor(slots[i]).block;
-            if (pool.remove_ring_ref(ref)) slots[i].holds_ref.store(0, std::memory_order_relaxed);
+            const std::optional<BlockRef> ref = slot_block(slots[i]);
+            if (!ref || pool.remove_ring_ref(*ref)) slots[i].holds_ref.store(0, std::memory_order_relaxed);
         }
     ShmObject::unlink(shm);
 }
@@ -108,7 +109,9 @@ uint32_t TopicRing::default_capacity(uint32_t kind) {
         case MessageKind::Image:
         case MessageKind::DepthImage:
         case MessageKind::PointCloud: return kDefaultSensorCapacity;
-        case MessageKind::Tensor: break;
+        case MessageKind::Tensor:
+        case MessageKind::Record:
+        case MessageKind::Data: break;
     }
     return kDefaultCapacity;
 }
@@ -119,7 +122,8 @@ void validate_capacity(int64_t capacity) {
                               " is invalid: it must be a power of two from 1 to " + std::to_string(tl::kMaxCapacity));
 }
 
-std::shared_ptr<TopicRing> TopicRing::open(const std::string& name, uint32_t kind, std::optional<uint32_t> capacity) {
+std::shared_ptr<TopicRing> TopicRing::open(const std::string& name, uint32_t kind, std::optional<uint32_t> capacity,
+                                           const RecordLayout* record) {
     validate_topic_name(name);
     if (capacity) validate_capacity(*capacity);
     recv_spin();  // a bad HORUS_RECV_SPIN_US is reported here, not in the first recv()
@@ -132,16 +136,9 @@ std::shared_ptr<TopicRing> TopicRing::open(const std::string& name, uint32_t kin
         reg.pid = getpid();
     }
     if (auto ring = reg.rings[name].lock()) {
-        const uint32_t k = ring->kind();
-        if (kind != 0 && k != 0 && k != kind)
-            throw TypeMismatch("topic '" + name + "' carries " + kind_str(k) + " messages; cannot open it for " +
-                               kind_str(kind));
-        if (kind != 0 && k == 0) {
-            uint32_t expected = 0;
-            ring->header_->kind.compare_exchange_strong(expected, kind);
-            if (expected != 0 && expected != kind)
-                throw TypeMismatch("topic '" + name + "' carries " + kind_str(expected) +
-                                   " messages; cannot open it for " + kind_str(kind));
+        {
+            RobustLock guard = ring->lock();
+            check_type_locked(ring->header_, name, kind, record, TypeUse::Open);
         }
         if (capacity && *capacity != ring->capacity_)
             throw InvalidArgument("topic '" + name + "' already exists with capacity " +
@@ -151,7 +148,7 @@ std::shared_ptr<TopicRing> TopicRing::open(const std::string& name, uint32_t kin
     std::shared_ptr<TopicRing> ring(new TopicRing());
     ring->name_ = name;
     ring->session_ = &Session::instance();
-    ring->attach(kind, capacity);  // on failure the ring never had a header: its destructor does nothing
+    ring->attach(kind, record, capacity);  // on failure the ring never had a header: its destructor does nothing
     reg.rings[name] = ring;
     return ring;
 }
@@ -162,7 +159,7 @@ RobustLock TopicRing::lock() {
     return guard;
 }
 
-void TopicRing::attach(uint32_t kind, std::optional<uint32_t> capacity) {
+void TopicRing::attach(uint32_t kind, const RecordLayout* record, std::optional<uint32_t> capacity) {
     const std::string shm = shm_name("topic." + name_);
     Session& session = Session::instance();
     for (int attempt = 0; attempt < 200; ++attempt) {
@@ -217,11 +214,7 @@ void TopicRing::attach(uint32_t kind, std::optional<uint32_t> capacity) {
                 retry_backoff(attempt);
                 continue;
             }
-            uint32_t k = h->kind.load();
-            if (kind != 0 && k == 0) h->kind.store(k = kind);
-            if (kind != 0 && k != kind)
-                throw TypeMismatch("topic '" + name_ + "' carries " + kind_str(k) + " messages; cannot open it for " +
-                                   kind_str(kind));
+            check_type_locked(h, name_, kind, record, TypeUse::Open);
             if (capacity && *capacity != checked_capacity)
                 throw InvalidArgument("topic '" + name_ + "' already exists with capacity " +
                                       std::to_string(checked_capacity) + "; asked for " + std::to_string(*capacity));
@@ -269,6 +262,18 @@ void TopicRing::leave() noexcept {
 }
 
 uint32_t TopicRing::kind() const { return header_->kind.load(std::memory_order_acquire); }
+
+uint64_t TopicRing::type_hash() const { return header_->type_hash.load(std::memory_order_acquire); }
+
+std::string TopicRing::type_name() const {
+    if (type_hash() == 0) return {};
+    return std::string(header_->type_name, strnlen(header_->type_name, tl::kTypeNameCapacity));
+}
+
+std::string TopicRing::type_description() const {
+    RobustLock guard(header_->mutex, std::nothrow);  // (the text is written once; the lock is for the reader's peace)
+    return topic_type_str(header_);
+}
 
 uint64_t TopicRing::write_sequence() const { return header_->write_seq.load(std::memory_order_seq_cst); }
 

@@ -11,61 +11,62 @@ namespace tl = topic_layout;
 using namespace topic_internal;
 
 void TopicRing::publish(Message& msg) {
-    const uint32_t mk = static_cast<uint32_t>(msg.kind());
-    uint32_t k = header_->kind.load(std::memory_order_acquire);
-    if (k == 0 && !header_->kind.compare_exchange_strong(k, mk)) {
-        // someone typed the topic meanwhile; k now holds that kind
-    } else if (k == 0) {
-        k = mk;
-    }
-    if (k != mk)
-        throw TypeMismatch("topic '" + name_ + "' carries " + kind_str(k) + " messages; cannot send a " + kind_str(mk));
+    publish_wire(msg.descriptor(), static_cast<uint32_t>(msg.kind()), msg.record_layout().get(), &msg, nullptr);
+}
+
+void TopicRing::publish(const BytesDescriptor& d, const RecordLayout* record, Block* payload) {
+    publish_wire(to_wire(d), static_cast<uint32_t>(d.kind), record, nullptr, payload);
+}
+
+void TopicRing::publish_wire(const TensorDescriptor& d, uint32_t kind, const RecordLayout* record, Message* msg,
+                             Block* payload) {
     ensure_member();
     Pool& pool = Pool::instance();
-    const TensorDescriptor& d = msg.descriptor();
+    const std::optional<BlockRef> ref = descriptor_block(d);
     // Ring references are taken and dropped only under the topic mutex, so whoever holds
     // every topic mutex (topic_reclaim.cpp) sees exactly the references the slots hold.
     // Everything that can fail is done before the first change to the ring: an error
     // leaves the topic as it was, and the guard always unlocks.
     {
         RobustLock guard = lock();
+        check_type_locked(header_, name_, kind, record, TypeUse::Send);
         const uint64_t s = header_->write_seq.load(std::memory_order_relaxed);
         tl::TopicSlot& slot = slots_[s & (capacity_ - 1)];
         // An odd seq means a publisher died mid-write: its descriptor is not trusted (the
         // reconciliation after its death fixes the counts instead). A slot released early
-        // (holds_ref 0) has no reference left to drop.
-        bool release_overwritten = slot_holds_ref(slot);
-        const TensorDescriptor overwritten = release_overwritten ? load_descriptor(slot) : TensorDescriptor{};
-        if (release_overwritten) {
-            switch (pool.reach(overwritten.block)) {
+        // (holds_ref 0) has no reference left to drop; nor has an inline message.
+        std::optional<BlockRef> overwritten = slot_holds_ref(slot) ? slot_block(slot) : std::nullopt;
+        if (overwritten) {
+            switch (pool.reach(*overwritten)) {
                 case Pool::Reach::Reachable: break;
                 case Pool::Reach::Corrupt:
                     // A corrupt slot names no real block: nothing to drop (if a count was
                     // lost with it, reconciliation repairs it). Overwrite it.
-                    release_overwritten = false;
+                    overwritten.reset();
                     break;
                 case Pool::Reach::Unreachable: {
                     std::string why;
-                    pool.reach(overwritten.block, &why);
+                    pool.reach(*overwritten, &why);
                     throw ShmError("cannot send on topic '" + name_ + "': the message it replaces lives in pool segment " +
-                                   std::to_string(overwritten.block.segment) + ", which this process cannot map now (" +
+                                   std::to_string(overwritten->segment) + ", which this process cannot map now (" +
                                    why + ")");
                 }
             }
         }
-        if (!pool.add_ring_ref(d.block))
+        if (ref && !pool.add_ring_ref(*ref))
             throw Error("cannot send on topic '" + name_ + "': the message is already held by " +
                         std::to_string(block_word::kRingMax) +
                         " topic slots (send a copy(), or use topics with smaller capacity)");
-        msg.mark_shared();
+        if (msg) msg->mark_shared();
+        if (payload) payload->seal();
         slot.holds_ref.store(0, std::memory_order_relaxed);
         slot.seq.store(seqlock::writing(s), std::memory_order_relaxed);
         std::atomic_thread_fence(std::memory_order_release);
         store_descriptor(slot, d);
-        slot.holds_ref.store(1, std::memory_order_relaxed);
+        slot.holds_ref.store(ref ? 1 : 0, std::memory_order_relaxed);
         slot.seq.store(seqlock::complete(s), std::memory_order_release);
         header_->write_seq.store(s + 1, std::memory_order_seq_cst);
-        if (release_overwritten) pool.remove_ring_ref(overwritten.block);
+        if (overwritten) pool.remove_ring_ref(*overwritten);
         release_read_locked(pool, s);
     }
     header_->futex_word.fetch_add(1, std::memory_order_seq_cst);
@@ -102,9 +103,16 @@ bool TopicRing::try_read(uint64_t& cursor, uint64_t& dropped, TensorDescriptor& 
             ++cursor;
             continue;
         }
+        const std::optional<BlockRef> ref = descriptor_block(d);
+        if (!ref) {  // an inline message: the consistent copy is the whole message
+            desc = d;
+            block = Block();
+            ++cursor;
+            return true;
+        }
         Block b;
         try {
-            b = pool.acquire(d.block);
+            b = pool.acquire(*ref);
         } catch (const NotAttached&) {
             throw;  // not a property of the message: this process cannot receive at all
         } catch (const StaleReference&) {

@@ -73,7 +73,9 @@ class TopicParticipant final : public ReclaimParticipant {
             for (uint32_t i = 0; i < t->capacity; ++i) {
                 // Empty, a dead publisher's half-written slot, or released early: no reference.
                 if (!slot_holds_ref(slots[i])) continue;
-                const BlockRef r = load_descriptor(slots[i]).block;
+                const std::optional<BlockRef> named = slot_block(slots[i]);
+                if (!named) continue;  // (a flagged inline slot is corrupt: it holds nothing)
+                const BlockRef r = *named;
                 try {
                     auto& entry = census.counts[Pool::census_key(r.segment, r.index)];
                     if (entry.second == 0 || entry.first == r.generation) {

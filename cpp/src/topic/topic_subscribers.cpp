@@ -106,8 +106,9 @@ void TopicRing::release_read_locked(Pool& pool, uint64_t newest) {
         if (slot.seq.load(std::memory_order_relaxed) != seqlock::complete(m) ||
             slot.holds_ref.load(std::memory_order_relaxed) == 0)
             continue;
-        const BlockRef block = load_descriptor(slot).block;
-        const Pool::Reach reach = pool.reach(block);
+        const std::optional<BlockRef> named = slot_block(slot);
+        const BlockRef block = named.value_or(BlockRef{});
+        const Pool::Reach reach = named ? pool.reach(block) : Pool::Reach::Corrupt;
         if (reach == Pool::Reach::Unreachable) continue;  // cannot map it now: released when overwritten
         if (reach == Pool::Reach::Corrupt) {              // names no real block: nothing to drop
             slot.holds_ref.store(0, std::memory_order_relaxed);

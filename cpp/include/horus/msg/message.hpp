@@ -21,6 +21,7 @@
 #include "horus/pool/block.hpp"
 #include "horus/msg/descriptor.hpp"
 #include "horus/msg/dtype.hpp"
+#include "horus/msg/record_layout.hpp"
 
 namespace horus {
 
@@ -54,6 +55,12 @@ class Message {
     }
     bool is_cpu() const { return true; }
     const Block& block() const { return block_; }
+    /// A Tensor of records: the record type (nullptr for every other message, and for a
+    /// received Tensor of records whose type this process has not declared).
+    const std::shared_ptr<const RecordLayout>& record_layout() const { return record_; }
+    /// ... and its layout hash (set on a received Tensor of records even when the layout
+    /// is unknown here); 0 for every other message.
+    uint64_t record_hash() const { return record_hash_; }
 
   protected:
     /// A new message of this shape in a fresh pool block (contents unspecified).
@@ -69,8 +76,14 @@ class Message {
 
     TensorDescriptor desc_;
     Block block_;
+    std::shared_ptr<const RecordLayout> record_;
+    uint64_t record_hash_ = 0;
     bool shared_ = false;
 };
+
+/// Stores `id` into a descriptor's frame_id (NUL-padded). InvalidArgument unless it is
+/// UTF-8 of at most 63 bytes without NUL characters.
+void write_frame_id(char (&dst)[kFrameIdCapacity], std::string_view id);
 
 /// Bytes needed for `shape` of `dtype`; throws InvalidArgument on overflow or
 /// when any dimension exceeds `max_dim`.

@@ -1,4 +1,5 @@
-// topic.hpp — Topic<T>: typed publish/subscribe for Image, DepthImage, PointCloud, Tensor.
+// topic.hpp — Topic<T>: typed publish/subscribe for Image, DepthImage, PointCloud, Tensor
+// and typed messages (record_topic.hpp).
 //
 //   horus::Topic<horus::Image> topic("camera.rgb");
 //   topic.send(img);                      // img becomes shared (read-only)
@@ -17,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 
 #include "horus/msg/depth_image.hpp"
 #include "horus/msg/image.hpp"
@@ -59,6 +61,8 @@ inline std::chrono::steady_clock::time_point deadline_after(std::chrono::nanosec
     return now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout);
 }
 
+/// Topic<T> of a memory type; typed messages (HORUS_MESSAGE types) have their own
+/// specialisation in record_topic.hpp.
 template <typename T>
 class Topic {
   public:
@@ -75,7 +79,10 @@ class Topic {
         TensorDescriptor desc;
         Block block;
         if (!endpoint_.try_read(desc, block)) return std::nullopt;
-        return T::received(desc, std::move(block));
+        if constexpr (std::is_same_v<T, Tensor>)
+            return T::received(desc, std::move(block), desc.record_size ? endpoint_.ring().type_hash() : 0);
+        else
+            return T::received(desc, std::move(block));
     }
 
     /// The next message, waiting up to `timeout` for one (a huge timeout waits forever).
@@ -103,3 +110,5 @@ class Topic {
 };
 
 }  // namespace horus
+
+#include "horus/topic/record_topic.hpp"

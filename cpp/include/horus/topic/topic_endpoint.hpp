@@ -44,6 +44,8 @@ class TopicEndpoint {
     /// Publishes `msg` (marks it shared); see the class comment for what it does to
     /// an endpoint that never read.
     void publish(Message& msg);
+    /// The same for a typed message or schemaless data (TopicRing::publish).
+    void publish(const BytesDescriptor& d, const RecordLayout* record, Block* payload);
 
     /// The next message's descriptor and block; false when nothing new is there.
     bool try_read(TensorDescriptor& desc, Block& block);

@@ -30,6 +30,9 @@
 //    early release. While overflow_subscribers > 0 (an entry could not be
 //    claimed), nothing is released early: the ring behaves as if every message
 //    were unread.
+//  * A slot's descriptor is a TensorDescriptor or a BytesDescriptor (msg/bytes_descriptor.hpp);
+//    only descriptors that name a pool block (descriptor_block()) ever set holds_ref:
+//    an inline typed message is all in the slot.
 //  * Topics are created under the namespace lock (the pool's control mutex).
 //  * Subscribers never write the ring slots. A subscriber keeps its cursor (next
 //    s) in its own process and mirrors it into its subscribers[] entry: it loads
@@ -54,7 +57,9 @@
 namespace horus::topic_layout {
 
 inline constexpr uint64_t kTopicMagic = 0x43495050545355ull;  // "USTPPIC"
-inline constexpr uint32_t kTopicVersion = 3;
+inline constexpr uint32_t kTopicVersion = 4;
+inline constexpr std::size_t kTypeNameCapacity = 64;
+inline constexpr std::size_t kTypeTextCapacity = 1024;
 inline constexpr uint32_t kMaxUsers = 64;
 inline constexpr uint32_t kMaxSubscribers = 128;
 inline constexpr uint32_t kMaxCapacity = 1u << 16;
@@ -97,6 +102,12 @@ struct TopicHeader {
     uint32_t capacity;                // power of two
     char name[kMaxNameLength + 1];
     pthread_mutex_t mutex;
+    // The record type (msg/record_layout.hpp) of a Record topic's messages, or of the
+    // records a Tensor topic carries. Set once, under the mutex: name and text first,
+    // then type_hash (release); readers load type_hash (acquire) before the text.
+    std::atomic<uint64_t> type_hash;  // 0 = none
+    char type_name[kTypeNameCapacity];
+    char type_text[kTypeTextCapacity];  // canonical layout text, NUL-terminated, truncated
     alignas(64) std::atomic<uint64_t> write_seq;
     alignas(64) std::atomic<uint32_t> futex_word;  // bumped after every publish
     std::atomic<uint32_t> waiters;                 // subscribers blocked in futex_wait

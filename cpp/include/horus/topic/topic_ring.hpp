@@ -28,7 +28,9 @@
 #include <string>
 
 #include "horus/pool/block.hpp"
+#include "horus/msg/bytes_descriptor.hpp"
 #include "horus/msg/descriptor.hpp"
+#include "horus/msg/record_layout.hpp"
 #include "horus/msg/message.hpp"
 #include "horus/base/robust_mutex.hpp"
 #include "horus/base/shm_object.hpp"
@@ -55,16 +57,26 @@ class TopicRing {
     /// (power of two, 1..65536; default_capacity(kind) if not given) is used when
     /// creating; if given and the topic
     /// exists with another capacity, InvalidArgument.
+    /// `record`: the layout of a Record topic's messages, or the record type of a
+    /// Tensor-of-records topic; the first user with one types the topic, and a user
+    /// with another layout throws TypeMismatch naming both (topic_type.cpp).
     static std::shared_ptr<TopicRing> open(const std::string& name, uint32_t kind,
-                                           std::optional<uint32_t> capacity);
+                                           std::optional<uint32_t> capacity,
+                                           const RecordLayout* record = nullptr);
 
     ~TopicRing();
     TopicRing(const TopicRing&) = delete;
     TopicRing& operator=(const TopicRing&) = delete;
 
-    /// Publishes `msg` (marks it shared). Throws TypeMismatch if its kind differs
-    /// from the topic's.
+    /// Publishes `msg` (marks it shared). Throws TypeMismatch if its kind (or, for a
+    /// Tensor, its record type) differs from the topic's.
     void publish(Message& msg);
+
+    /// Publishes a typed message or schemaless data (bytes_descriptor.hpp). An inline
+    /// `d` needs no block; a pooled one names `payload`, which becomes shared. `record`:
+    /// the layout of a Record message (nullptr for Data). Throws TypeMismatch like
+    /// publish(Message&).
+    void publish(const BytesDescriptor& d, const RecordLayout* record, Block* payload);
 
     /// Number of messages ever published on this topic (the next sequence number).
     uint64_t write_sequence() const;
@@ -100,6 +112,11 @@ class TopicRing {
     }
 
     uint32_t kind() const;
+    /// The record layout hash of the topic's type (0: none); its name ("" if none).
+    uint64_t type_hash() const;
+    std::string type_name() const;
+    /// "BatteryState messages with layout ... (hash 0x...)", "Image messages", ...
+    std::string type_description() const;
     uint32_t capacity() const { return capacity_; }
     const std::string& name() const { return name_; }
 
@@ -110,7 +127,9 @@ class TopicRing {
 
   private:
     TopicRing() = default;
-    void attach(uint32_t kind, std::optional<uint32_t> capacity);
+    void attach(uint32_t kind, const RecordLayout* record, std::optional<uint32_t> capacity);
+    void publish_wire(const TensorDescriptor& d, uint32_t kind, const RecordLayout* record, Message* msg,
+                      Block* payload);
     void ensure_member();
     RobustLock lock();
     void leave() noexcept;

@@ -1,0 +1,17 @@
+// utf8.hpp — UTF-8 validation for the text fields of messages (frame_id, String<N>).
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+namespace horus {
+
+/// Offset of the first byte of `s` that does not belong to well-formed UTF-8
+/// (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF), or npos.
+std::size_t first_invalid_utf8(std::string_view s);
+
+/// Throws InvalidArgument naming `what`, the offset and the ill-formed bytes unless `s`
+/// is well-formed UTF-8.
+void require_utf8(std::string_view s, std::string_view what);
+
+}  // namespace horus

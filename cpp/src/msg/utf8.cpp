@@ -1,0 +1,58 @@
+// utf8.cpp — UTF-8 validation (see utf8.hpp).
+#include "horus/msg/utf8.hpp"
+
+#include <string>
+
+#include "horus/base/error.hpp"
+
+namespace horus {
+
+std::size_t first_invalid_utf8(std::string_view s) {
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    const std::size_t n = s.size();
+    std::size_t i = 0;
+    while (i < n) {
+        const unsigned char c = p[i];
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        std::size_t len = 0;
+        unsigned char lo = 0x80, hi = 0xBF;  // valid range of the second byte
+        if (c >= 0xC2 && c <= 0xDF) {
+            len = 2;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            if (c == 0xE0) lo = 0xA0;       // overlong
+            else if (c == 0xED) hi = 0x9F;  // UTF-16 surrogates
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            if (c == 0xF0) lo = 0x90;       // overlong
+            else if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
+        } else {
+            return i;
+        }
+        if (i + len > n || p[i + 1] < lo || p[i + 1] > hi) return i;
+        for (std::size_t k = 2; k < len; ++k)
+            if (p[i + k] < 0x80 || p[i + k] > 0xBF) return i;
+        i += len;
+    }
+    return std::string_view::npos;
+}
+
+void require_utf8(std::string_view s, std::string_view what) {
+    const std::size_t bad = first_invalid_utf8(s);
+    if (bad == std::string_view::npos) return;
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string bytes;  // the ill-formed sequence (at most 4 bytes)
+    for (std::size_t i = bad; i < s.size() && i < bad + 4; ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        bytes += std::string(bytes.empty() ? "" : " ") + "0x" + kHex[c >> 4] + kHex[c & 15];
+    }
+    throw InvalidArgument(std::string(what) + " is not valid UTF-8: the bytes at offset " + std::to_string(bad) +
+                          " (" + bytes +
+                          ") are not a well-formed character (no lone surrogates, overlong "
+                          "forms or code points above U+10FFFF)");
+}
+
+}  // namespace horus
