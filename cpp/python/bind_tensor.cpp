@@ -3,14 +3,36 @@
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
+#include <optional>
+
 #include "horus/msg/tensor.hpp"
 #include "py_args.hpp"
 #include "py_message.hpp"
+#include "py_record.hpp"
 
 namespace nb = nanobind;
 
 namespace horus::py {
 namespace {
+
+Tensor tensor_from_input(const ArrayInput& in);
+
+/// Tensor.from_numpy of a structured array whose dtype is a declared message's: the
+/// bytes as uint8 (..., record size), tagged with the record type.
+std::optional<Tensor> records_from_numpy(nb::handle a) {
+    if (!nb::hasattr(a, "dtype")) return std::nullopt;
+    nb::object dt = a.attr("dtype");
+    if (!nb::hasattr(dt, "names") || dt.attr("names").is_none()) return std::nullopt;
+    static PyObject* helper = nullptr;
+    if (!helper) helper = nb::getattr(nb::module_::import_("horus._message"), "_records_input").release().ptr();
+    nb::tuple r = nb::borrow<nb::tuple>(nb::borrow(helper)(a));
+    const RecordTypeInfo* info =
+        PyType_Check(r[1].ptr()) ? record_type_info(reinterpret_cast<PyTypeObject*>(r[1].ptr())) : nullptr;
+    if (!info) throw TypeMismatch("not a declared message class");
+    Tensor t = tensor_from_input(array_input(r[0], "Tensor.from_numpy"));
+    t.set_record_layout(info->layout);
+    return t;
+}
 
 Tensor tensor_from_input(const ArrayInput& in) {
     uint64_t offset = 0;
@@ -61,8 +83,31 @@ void bind_tensor(nb::module_& m) {
                new (self) Tensor(shape_arg(shape), parse_dtype(dtype));
            },
            nb::arg("shape"), nb::arg("dtype") = "float32")
-        .def_static("from_numpy", [](nb::handle a) { return tensor_from_input(array_input(a, "Tensor.from_numpy")); },
-                    nb::arg("array"), "Copies any CPU array into a new pool tensor (no copy if it already views a pool block).")
+        .def_static("from_numpy",
+                    [](nb::handle a) {
+                        if (auto t = records_from_numpy(a)) return std::move(*t);
+                        return tensor_from_input(array_input(a, "Tensor.from_numpy"));
+                    },
+                    nb::arg("array"),
+                    "Copies any CPU array into a new pool tensor (no copy if it already views a pool block). "
+                    "A structured array whose dtype is a @horus.message class's dtype becomes a Tensor of "
+                    "those records (record_type names the class).")
+        .def("_set_record_type",
+             [](Tensor& t, nb::handle cls) {
+                 const RecordTypeInfo* info =
+                     PyType_Check(cls.ptr()) ? record_type_info(reinterpret_cast<PyTypeObject*>(cls.ptr())) : nullptr;
+                 if (!info) throw TypeMismatch("_set_record_type needs a @horus.message class");
+                 t.set_record_layout(info->layout);
+             },
+             nb::arg("message_type"), "Tags a uint8 tensor (..., record size) as records of message_type.")
+        .def_prop_ro("record_type",
+                     [](const Tensor& t) -> nb::object {
+                         if (!t.record_hash()) return nb::none();
+                         const RecordTypeInfo* info = record_type_for_hash(t.record_hash());
+                         return info ? nb::borrow(reinterpret_cast<PyObject*>(info->cls)) : nb::none();
+                     },
+                     "The message class of a Tensor of records (None for other tensors, or when the class "
+                     "is not declared in this process).")
         .def_static("from_torch", [](nb::handle t) { return tensor_from_input(torch_input(t, "Tensor.from_torch")); },
                     nb::arg("tensor"), "Copies a CPU torch.Tensor into a new pool tensor.")
         .def_prop_ro("shape",

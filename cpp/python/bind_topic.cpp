@@ -14,8 +14,13 @@
 #include "horus/topic/topic.hpp"
 #include "horus/topic/topic_endpoint.hpp"
 #include "horus/topic/topic_ring.hpp"
-#include "py_views.hpp"
+#include "horus/msg/bytes_message.hpp"
+#include "horus/topic/record_topic.hpp"
 #include "py_args.hpp"
+#include "py_errors.hpp"
+#include "py_payload.hpp"
+#include "py_record.hpp"
+#include "py_views.hpp"
 
 namespace nb = nanobind;
 
@@ -25,8 +30,44 @@ namespace {
 struct PyTopic {
     TopicEndpoint endpoint;   // cursor, losses, subscriber entry (topic_endpoint.hpp)
     nb::object message_type;  // the class given, or None (typed by whoever created the topic)
+    const RecordTypeInfo* record = nullptr;  // a typed-message topic's class, or a Tensor-of-records topic's
     TopicRing& ring() const { return endpoint.ring(); }
 };
+
+/// What Topic(message_type, ...) asks for.
+struct TypeRequest {
+    uint32_t kind = 0;
+    const RecordTypeInfo* record = nullptr;
+    std::string default_name;
+};
+
+uint32_t kind_of_type(nb::handle type);
+
+TypeRequest request_of(nb::handle type) {
+    TypeRequest r;
+    if (type.is_none()) return r;
+    if (PyType_Check(type.ptr())) {
+        if (const RecordTypeInfo* info = record_type_info(reinterpret_cast<PyTypeObject*>(type.ptr()))) {
+            r.kind = static_cast<uint32_t>(MessageKind::Record);
+            r.record = info;
+            r.default_name = default_topic_name(info->layout->name());
+            return r;
+        }
+    } else if (nb::hasattr(type, "__horus_tensor_of__")) {  // horus.Tensor[Detection]
+        nb::object rc = type.attr("__horus_tensor_of__");
+        const RecordTypeInfo* info =
+            PyType_Check(rc.ptr()) ? record_type_info(reinterpret_cast<PyTypeObject*>(rc.ptr())) : nullptr;
+        if (!info) throw TypeMismatch("Tensor[...] needs a message class declared with @horus.message");
+        r.kind = static_cast<uint32_t>(MessageKind::Tensor);
+        r.record = info;
+        r.default_name = "tensor." + default_topic_name(info->layout->name());
+        return r;
+    }
+    r.kind = kind_of_type(type);
+    r.default_name = nb::cast<std::string>(type.attr("__name__"));
+    for (char& c : r.default_name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return r;
+}
 
 uint32_t kind_of_type(nb::handle type) {
     if (type.is_none()) return 0;
@@ -34,7 +75,8 @@ uint32_t kind_of_type(nb::handle type) {
     if (type.is(nb::type<DepthImage>())) return static_cast<uint32_t>(MessageKind::DepthImage);
     if (type.is(nb::type<PointCloud>())) return static_cast<uint32_t>(MessageKind::PointCloud);
     if (type.is(nb::type<Tensor>())) return static_cast<uint32_t>(MessageKind::Tensor);
-    throw TypeMismatch("Topic message type must be Image, DepthImage, PointCloud or Tensor; got " +
+    throw TypeMismatch("Topic message type must be Image, DepthImage, PointCloud, Tensor, Tensor[<message class>], "
+                       "a @horus.message class, or a topic name (str) for schemaless data; got " +
                        nb::cast<std::string>(nb::repr(type)));
 }
 
@@ -44,8 +86,78 @@ nb::object type_of_kind(uint32_t kind) {
         case MessageKind::DepthImage: return nb::borrow(nb::type<DepthImage>());
         case MessageKind::PointCloud: return nb::borrow(nb::type<PointCloud>());
         case MessageKind::Tensor: return nb::borrow(nb::type<Tensor>());
+        case MessageKind::Record:
+        case MessageKind::Data: break;
     }
     return nb::none();
+}
+
+/// The class a topic's typed messages are received as: the topic's own, else the one
+/// declared in this process with the topic's layout hash.
+const RecordTypeInfo* receive_type(PyTopic& t, uint64_t hash) {
+    if (t.record && t.record->layout->hash() == hash) return t.record;
+    return record_type_for_hash(hash);
+}
+
+nb::object data_module() {
+    static PyObject* m = nullptr;
+    if (!m) m = nb::module_::import_("horus._data").release().ptr();
+    return nb::borrow(m);
+}
+
+/// Sends a typed message (a record object).
+void send_record(PyTopic& t, RecordObject* r) {
+    const char* fid = "";
+    Py_ssize_t fid_len = 0;
+    if (r->frame_id) {
+        fid = PyUnicode_AsUTF8AndSize(r->frame_id, &fid_len);
+        if (!fid) throw nb::python_error();
+    }
+    BytesMessage m = make_record_message(*r->info->layout, r->data, r->timestamp_ns,
+                                         std::string_view(fid, static_cast<std::size_t>(fid_len)));
+    t.endpoint.publish(m.desc, r->info->layout.get(), m.is_inline() ? nullptr : &m.block);
+}
+
+/// Sends any other value as schemaless data: MessagePack (horus/_data.py) with the NumPy
+/// arrays in it copied after it into one block:
+///   u32 header bytes | u32 arrays | header | u64 offset per array | arrays, 64-byte aligned
+void send_data(PyTopic& t, nb::handle value) {
+    nb::tuple enc = nb::borrow<nb::tuple>(data_module().attr("encode")(value));
+    nb::bytes header = nb::borrow<nb::bytes>(enc[0]);
+    nb::list arrays = nb::borrow<nb::list>(enc[1]);
+    const std::size_t n = nb::len(arrays);
+    std::vector<Py_buffer> views(n);
+    std::size_t got = 0;
+    struct Release {
+        std::vector<Py_buffer>& v;
+        std::size_t& n;
+        ~Release() {
+            for (std::size_t i = 0; i < n; ++i) PyBuffer_Release(&v[i]);
+        }
+    } release{views, got};
+    const uint64_t hlen = header.size();
+    uint64_t total = 8 + hlen + 8 * n;
+    std::vector<uint64_t> offsets(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        if (PyObject_GetBuffer(arrays[i].ptr(), &views[i], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) != 0)
+            throw nb::python_error();
+        ++got;
+        total = (total + 63) / 64 * 64;
+        offsets[i] = total;
+        total += static_cast<uint64_t>(views[i].len);
+    }
+    if (hlen > UINT32_MAX || n > UINT32_MAX)
+        throw InvalidArgument("schemaless message too large: " + std::to_string(hlen) + " header bytes");
+    BytesMessage m = BytesMessage::allocate(MessageKind::Data, 0, total, n == 0);
+    std::byte* p = m.data();
+    const uint32_t h32 = static_cast<uint32_t>(hlen), n32 = static_cast<uint32_t>(n);
+    std::memcpy(p, &h32, 4);
+    std::memcpy(p + 4, &n32, 4);
+    std::memcpy(p + 8, header.c_str(), hlen);
+    std::memcpy(p + 8 + hlen, offsets.data(), 8 * n);
+    for (std::size_t i = 0; i < n; ++i)
+        if (views[i].len) std::memcpy(p + offsets[i], views[i].buf, static_cast<std::size_t>(views[i].len));
+    t.endpoint.publish(m.desc, nullptr, m.is_inline() ? nullptr : &m.block);
 }
 
 Message* as_message(nb::handle msg) {
@@ -66,10 +178,39 @@ nb::object try_recv(PyTopic& t) {
                 case MessageKind::Image: return nb::cast(Image::received(desc, std::move(block)));
                 case MessageKind::DepthImage: return nb::cast(DepthImage::received(desc, std::move(block)));
                 case MessageKind::PointCloud: return nb::cast(PointCloud::received(desc, std::move(block)));
-                case MessageKind::Tensor: return nb::cast(Tensor::received(desc, std::move(block)));
+                case MessageKind::Tensor:
+                    return nb::cast(
+                        Tensor::received(desc, std::move(block), desc.record_size ? t.ring().type_hash() : 0));
+                case MessageKind::Record: {
+                    BytesMessage m = BytesMessage::received(desc, std::move(block));
+                    const uint64_t hash = t.ring().type_hash();
+                    if (m.desc.type_hash != hash) break;  // not the topic's type: corrupt
+                    const RecordTypeInfo* info = receive_type(t, hash);
+                    if (!info)
+                        throw TypeMismatch("topic '" + t.ring().name() + "' carries " + t.ring().type_description() +
+                                           ", a type not declared in this process; declare it with @horus.message "
+                                           "(or import the module that does) to receive it");
+                    const RecordLayout& l = *info->layout;
+                    if (m.desc.size != l.size() || !l.valid(m.data())) break;
+                    const uint64_t ts = m.desc.timestamp_ns;
+                    char frame[kFrameIdCapacity];
+                    std::memcpy(frame, m.desc.frame_id, kFrameIdCapacity);
+                    if (m.is_inline()) return make_received_record(*info, m.data(), nullptr, ts, frame);
+                    const std::byte* data = m.data();
+                    nb::object owner = make_payload(std::move(m));
+                    return make_received_record(*info, data, owner.ptr(), ts, frame);
+                }
+                case MessageKind::Data: {
+                    BytesMessage m = BytesMessage::received(desc, std::move(block));
+                    nb::object payload = make_payload(std::move(m));
+                    nb::object decoded = data_module().attr("decode")(payload);
+                    if (decoded.is(data_module().attr("CORRUPT"))) break;
+                    return decoded;
+                }
             }
         } catch (const ShmError&) {
-        } catch (const TypeMismatch&) {
+        } catch (const TypeMismatch& e) {
+            if (desc.kind == MessageKind::Record) throw;  // a type we cannot name: tell the user
         } catch (const InvalidArgument&) {
             // X::received() checks only the descriptor, and some of its checks
             // (an Image side beyond 2^20, a DepthImage/PointCloud dtype) are the
@@ -137,15 +278,19 @@ void bind_topic(nb::module_& m) {
             "__init__",
             [](PyTopic* self, nb::handle message_type, std::optional<std::string> name,
                std::optional<IntArg> capacity) {
-                const uint32_t kind = kind_of_type(message_type);
+                TypeRequest req;
                 std::string n;
-                if (name) {
-                    n = *name;
-                } else if (kind != 0) {
-                    n = nb::cast<std::string>(message_type.attr("__name__"));
-                    for (char& c : n) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+                if (PyUnicode_Check(message_type.ptr())) {  // Topic("status"): schemaless data
+                    if (name)
+                        throw TypeMismatch("Topic(" + nb::cast<std::string>(nb::repr(message_type)) +
+                                           ", name=...): give either a message type and a name, or a name only");
+                    n = nb::cast<std::string>(message_type);
+                    req.kind = static_cast<uint32_t>(MessageKind::Data);
                 } else {
-                    throw InvalidArgument("Topic(None, name=None): give a message type or a topic name");
+                    req = request_of(message_type);
+                    if (name) n = *name;
+                    else if (req.kind != 0) n = req.default_name;
+                    else throw InvalidArgument("Topic(None, name=None): give a message type or a topic name");
                 }
                 std::optional<uint32_t> cap;
                 if (capacity) {
@@ -157,18 +302,40 @@ void bind_topic(nb::module_& m) {
                     validate_capacity(c);
                     cap = static_cast<uint32_t>(c);
                 }
-                std::shared_ptr<TopicRing> ring = TopicRing::open(n, kind, cap);
-                nb::object type = kind != 0 ? nb::borrow(message_type) : type_of_kind(ring->kind());
-                new (self) PyTopic{TopicEndpoint(std::move(ring)), std::move(type)};
+                std::shared_ptr<TopicRing> ring =
+                    TopicRing::open(n, req.kind, cap, req.record ? req.record->layout.get() : nullptr);
+                nb::object type;
+                const RecordTypeInfo* record = req.record;
+                if (req.kind == static_cast<uint32_t>(MessageKind::Data)) {
+                    type = nb::none();
+                } else if (req.kind != 0) {
+                    type = nb::borrow(message_type);
+                } else if (ring->kind() == static_cast<uint32_t>(MessageKind::Record) &&
+                           (record = record_type_for_hash(ring->type_hash()))) {
+                    type = nb::borrow(reinterpret_cast<PyObject*>(record->cls));
+                } else {
+                    type = type_of_kind(ring->kind());
+                }
+                new (self) PyTopic{TopicEndpoint(std::move(ring)), std::move(type), record};
             },
             nb::arg("message_type").none(), nb::arg("name") = nb::none(), nb::arg("capacity") = nb::none())
         .def(
             "send",
             [](PyTopic& t, nb::handle msg) {
+                if (RecordObject* r = as_record(msg.ptr())) {
+                    send_record(t, r);
+                    return;
+                }
                 Message* m = as_message(msg);
-                if (!m)
-                    throw TypeMismatch("Topic.send() expects an Image, DepthImage, PointCloud or Tensor; got " +
-                                       nb::cast<std::string>(nb::repr(msg)));
+                if (!m) {
+                    const uint32_t k = t.ring().kind();
+                    if (k == static_cast<uint32_t>(MessageKind::Data) || k == 0) {
+                        send_data(t, msg);
+                        return;
+                    }
+                    throw TypeMismatch("topic '" + t.ring().name() + "' carries " + t.ring().type_description() +
+                                       "; Topic.send() got " + nb::cast<std::string>(nb::repr(msg)).substr(0, 80));
+                }
                 // Publishing may wait on the topic's process-shared mutex (a reclaimer may
                 // hold every topic mutex for a while); such a wait releases the GIL
                 // (base/blocking_wait.hpp), an uncontended send keeps it.
@@ -176,8 +343,11 @@ void bind_topic(nb::module_& m) {
                 seal_views(m->block());  // NumPy views taken before the send become read-only
             },
             nb::arg("msg").none(),
-            "Publishes `msg` without copying its payload. The message becomes shared: "
-            "mutating it afterwards raises ReadOnlyError (use copy()).")
+            "Publishes `msg`. An Image, DepthImage, PointCloud or Tensor travels without a copy "
+            "and becomes shared: mutating it afterwards raises ReadOnlyError (use copy()). A typed "
+            "message is copied into the topic (inline when small), so it stays writable. On a "
+            "schemaless topic (Topic(\"name\")) any MessagePack-able value is sent; NumPy arrays in "
+            "it are copied once into the pool and received as read-only zero-copy views.")
         .def("try_recv", [](PyTopic& t) { return try_recv(t); },
              "The next message, or None if nothing is waiting. Never blocks.")
         .def(
@@ -219,7 +389,11 @@ void bind_topic(nb::module_& m) {
         .def_prop_ro("message_type", [](const PyTopic& t) {
                          return t.message_type.is_none() ? type_of_kind(t.ring().kind()) : t.message_type;
                      },
-                     "The message class this topic carries (None if not known yet).")
+                     "The message class this topic carries (None if not known yet, or schemaless).")
+        .def_prop_ro("type_description", [](const PyTopic& t) { return t.ring().type_description(); },
+                     "What the topic carries, e.g. 'CmdVel messages with layout ... (hash 0x...)'.")
+        .def_prop_ro("layout_hash", [](const PyTopic& t) { return t.ring().type_hash(); },
+                     "The layout hash of the topic's record type (typed messages, Tensors of records), else 0.")
         .def_prop_ro("dropped", [](const PyTopic& t) { return t.endpoint.dropped(); },
                      "Messages this subscriber lost because it fell more than capacity behind.")
         .def_prop_ro("published", [](const PyTopic& t) { return t.ring().write_sequence(); },
@@ -228,7 +402,9 @@ void bind_topic(nb::module_& m) {
                      "Messages waiting for this subscriber (at most capacity).")
         .def("__repr__", [](const PyTopic& t) {
             nb::object type = t.message_type.is_none() ? type_of_kind(t.ring().kind()) : t.message_type;
-            std::string tn = type.is_none() ? "untyped" : nb::cast<std::string>(type.attr("__name__"));
+            std::string tn = type.is_none() ? (t.ring().kind() == static_cast<uint32_t>(MessageKind::Data) ? "schemaless" : "untyped")
+                                            : nb::hasattr(type, "__name__") ? nb::cast<std::string>(type.attr("__name__"))
+                                                                            : nb::cast<std::string>(nb::repr(type));
             return "Topic(" + tn + ", name='" + t.ring().name() + "', capacity=" +
                    std::to_string(t.ring().capacity()) + ", dropped=" + std::to_string(t.endpoint.dropped()) + ")";
         });

@@ -16,6 +16,8 @@ void bind_point_cloud(nb::module_& m);
 void bind_tensor(nb::module_& m);
 void bind_pool(nb::module_& m);
 void bind_topic(nb::module_& m);
+void bind_record(nb::module_& m);
+void bind_payload(nb::module_& m);
 }  // namespace horus::py
 
 namespace horus::py {
@@ -43,6 +45,8 @@ NB_MODULE(_core, m) {
     horus::py::bind_point_cloud(m);
     horus::py::bind_tensor(m);
     horus::py::bind_pool(m);
+    horus::py::bind_record(m);
+    horus::py::bind_payload(m);
     horus::py::bind_topic(m);
     nb::dict encodings;
     for (int i = 0; i < horus::kEncodingCount; ++i) {

@@ -24,6 +24,8 @@ PyObject* new_exception(nb::module_& m, const char* name, PyObject* bases, const
 
 }  // namespace
 
+void translate(const std::exception_ptr& p);
+
 void bind_errors(nb::module_& m) {
     g_horus_error = new_exception(m, "HorusError", PyExc_Exception, "Base class of horus errors.");
     nb::object b1 = nb::make_tuple(nb::handle(g_horus_error), nb::handle(PyExc_MemoryError));
@@ -40,7 +42,12 @@ void bind_errors(nb::module_& m) {
     g_stale = new_exception(m, "StaleReference", g_horus_error,
                             "A pool reference whose block was already freed.");
 
-    nb::register_exception_translator([](const std::exception_ptr& p, void*) {
+    nb::register_exception_translator([](const std::exception_ptr& p, void*) { translate(p); });
+}
+
+/// Sets the Python error for `p`; rethrows what is not a horus error (nanobind's next
+/// translator takes it).
+void translate(const std::exception_ptr& p) {
         try {
             std::rethrow_exception(p);
         } catch (const PoolExhausted& e) {
@@ -60,7 +67,24 @@ void bind_errors(nb::module_& m) {
         } catch (const Error& e) {
             PyErr_SetString(g_horus_error, e.what());
         }
-    });
 }
+
+void set_python_error_from_current_exception() noexcept {
+    try {
+        throw;
+    } catch (nb::python_error& e) {
+        e.restore();
+    } catch (const Error&) {
+        translate(std::current_exception());
+    } catch (const std::bad_alloc&) {
+        PyErr_NoMemory();
+    } catch (const std::exception& e) {
+        PyErr_SetString(PyExc_RuntimeError, e.what());
+    } catch (...) {
+        PyErr_SetString(PyExc_RuntimeError, "unknown C++ exception");
+    }
+}
+
+PyObject* read_only_error_type() { return g_read_only; }
 
 }  // namespace horus::py

@@ -52,6 +52,12 @@ BufferView::BufferView(nb::handle obj, const char* what) {
 
 BufferView::~BufferView() { PyBuffer_Release(&view_); }
 
+nb::object records_view(nb::object arr, uint64_t hash) {
+    static PyObject* helper = nullptr;
+    if (!helper) helper = nb::getattr(nb::module_::import_("horus._message"), "_records_view").release().ptr();
+    return nb::borrow(helper)(arr, hash);
+}
+
 nb::object framework_view(nb::handle self, const Message& msg, Framework framework) {
     const char* module = framework == Framework::Torch ? "torch" : framework == Framework::Jax ? "jax" : nullptr;
     // Checked once per framework (under the GIL): a module stays importable once imported,

@@ -46,6 +46,10 @@ class BufferView {
 };
 
 /// The framework views of a message; `import_name` is the module a framework needs.
+/// A Tensor of records' uint8 view `arr` (..., record size) as a structured array of
+/// the record class with layout `hash` (zero-copy); `arr` itself if no class is declared.
+nb::object records_view(nb::object arr, uint64_t hash);
+
 nb::object framework_view(nb::handle self, const Message& msg, Framework framework);
 
 /// A private copy of a message as a Python object plus the C++ message inside it.
@@ -97,8 +101,13 @@ void bind_message_common(nb::class_<T>& cls) {
         .def("copy", [](const T& m) { return m.copy(); },
              "A private, writable copy in a new pool block.")
         .def("to_numpy",
-             [](nb::handle self) { return framework_view(self, nb::cast<const T&>(self), Framework::NumPy); },
-             "Zero-copy NumPy view of the payload (read-only if the message is shared).")
+             [](nb::handle self) {
+                 const T& m = nb::cast<const T&>(self);
+                 nb::object a = framework_view(self, m, Framework::NumPy);
+                 return m.record_hash() ? records_view(std::move(a), m.record_hash()) : a;
+             },
+             "Zero-copy NumPy view of the payload (read-only if the message is shared). A Tensor "
+             "of records gives a structured array of the message's dtype.")
         .def("to_torch",
              [](nb::handle self) { return framework_view(self, nb::cast<const T&>(self), Framework::Torch); },
              "Zero-copy PyTorch tensor of the payload (via DLPack).")
