@@ -333,8 +333,10 @@ void bind_topic(nb::module_& m) {
                         send_data(t, msg);
                         return;
                     }
-                    throw TypeMismatch("topic '" + t.ring().name() + "' carries " + t.ring().type_description() +
-                                       "; Topic.send() got " + nb::cast<std::string>(nb::repr(msg)).substr(0, 80));
+                    throw TypeMismatch("Topic.send() expects an Image, DepthImage, PointCloud or Tensor, or a "
+                                       "typed message (topic '" + t.ring().name() + "' carries " +
+                                       t.ring().type_description() + "); got " +
+                                       nb::cast<std::string>(nb::repr(msg)).substr(0, 80));
                 }
                 // Publishing may wait on the topic's process-shared mutex (a reclaimer may
                 // hold every topic mutex for a while); such a wait releases the GIL
