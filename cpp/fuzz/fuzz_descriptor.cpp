@@ -17,6 +17,8 @@
 #include "horus/msg/point_cloud.hpp"
 #include "horus/pool/pool.hpp"
 #include "horus/msg/tensor.hpp"
+#include "horus/msg/bytes_message.hpp"
+#include "horus/msg/standard_messages.hpp"
 
 using namespace horus;
 
@@ -64,6 +66,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     guarded([&] { block = pool.allocate(want); });
     if (!block) return 0;
     if (sel & 0x10) d.block = block.ref();  // make the reference valid half of the time
+
+    if (sel & 0x20) {
+        // A typed message or schemaless data (bytes_descriptor.hpp): kind, storage, size
+        // and offset come from the input; received() must refuse what is outside its block.
+        BytesDescriptor b = bytes_descriptor_of(d);
+        b.kind = (sel & 0x40) ? MessageKind::Data : MessageKind::Record;
+        if (sel & 0x10) b.pooled.block = block.ref();
+        guarded([&] {
+            BytesMessage m = BytesMessage::received(to_wire(b), b.storage == PayloadStorage::Pooled ? block : Block());
+            uint64_t acc = 0;
+            for (std::byte c : m.payload()) acc += static_cast<uint8_t>(c);
+            const RecordLayout& l = msg::BatteryState::horus_layout();
+            if (m.desc.size == l.size()) acc += l.valid(m.data()) ? 1 : 0;
+            g_sink = acc;
+        });
+        return 0;
+    }
 
     const bool from_desc = sel & 0x08;
     switch (sel % 4) {

@@ -227,3 +227,16 @@ TEST(RecordTensor, OfRecordsAndTypedTopics) {
     EXPECT_THROW(u8.set_record_layout(horus::msg::Detection2D::horus_layout().shared_from_this()),
                  horus::InvalidArgument);
 }
+
+TEST(RecordNode, NodesSendAndReceiveTypedMessages) {
+    const std::string name = unique("rec_node");
+    horus::Node a({.name = "a", .tick = [](horus::Node&) {}, .subs = {name}});
+    horus::Node b({.name = "b", .tick = [](horus::Node&) {}, .subs = {name}});
+    a.send(name, horus::msg::CmdVel{1.5f, -0.5f});
+    auto got = b.recv<horus::msg::CmdVel>(name);
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->value.linear, 1.5f);
+    EXPECT_THROW(b.recv<horus::msg::Pose2D>(name), horus::TypeMismatch);
+    a.send(name, horus::msg::CmdVel{});
+    EXPECT_THROW(b.recv<horus::Image>(name), horus::TypeMismatch);  // a message is there, of another kind
+}

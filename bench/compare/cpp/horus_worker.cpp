@@ -32,6 +32,13 @@
 //
 // Not measured here: the framework hop (receive -> to_torch() -> op) needs torch, which
 // the C++ API does not have; hop_n is ignored and the hop column stays empty.
+//
+// Payload "cmdvel" (the typed-message rows, bench/compare/typed.py): horus::Topic<
+// horus::msg::CmdVel> per direction ("cmpt.<tag>.cmdvel.ping|pong", the names typed.py's
+// horus rows use), a fresh CmdVel{linear, angular} per send, the sequence number carried as
+// in typed.py: linear = its low 24 bits (exact in float32), angular = the flag bits
+// (END/ACK/WARM/WARM_END) as a small integer; the receiver reads both fields (that is its
+// touch). Same schedule, same JSON.
 #include <cxxabi.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -56,6 +63,7 @@
 #include <typeinfo>
 #include <vector>
 
+#include "horus/msg/standard_messages.hpp"
 #include "horus/topic/topic.hpp"
 
 namespace {
@@ -125,9 +133,23 @@ inline void touch(const horus::Message& m) {
     g_sink = g_sink + s;
 }
 
+// typed.py enc()/dec(): a sequence number in a CmdVel's two float32 fields
+constexpr uint64_t LOW24 = (1ull << 24) - 1;
+constexpr int FLAG_SHIFT = 58;
+inline horus::msg::CmdVel cmdvel_of(uint64_t seq) {
+    horus::msg::CmdVel v;
+    v.linear = static_cast<float>(seq & LOW24);
+    v.angular = static_cast<float>(seq >> FLAG_SHIFT);
+    return v;
+}
+inline uint64_t read_seq(const horus::Stamped<horus::msg::CmdVel>& m) {
+    return static_cast<uint64_t>(m.value.linear) | (static_cast<uint64_t>(m.value.angular) << FLAG_SHIFT);
+}
+inline void touch(const horus::Stamped<horus::msg::CmdVel>&) {}  // read_seq reads both fields
+
 struct Payload {
     const char* key;
-    char kind;  // 't' tensor, 'i' image, 'c' cloud
+    char kind;  // 't' tensor, 'i' image, 'c' cloud, 'm' CmdVel (typed message)
     std::vector<uint64_t> shape;
     horus::DType dtype;
 };
@@ -140,6 +162,7 @@ const Payload kPayloads[] = {
     {"1080p", 'i', {1080, 1920, 3}, horus::DType::UInt8},
     {"cloud", 'c', {100000, 4}, horus::DType::Float32},
     {"8MiB", 't', {2048, 1024}, horus::DType::Float32},
+    {"cmdvel", 'm', {}, horus::DType::UInt8},
 };
 
 class Timeout : public std::runtime_error {
@@ -207,6 +230,34 @@ class Transport {
     horus::Topic<T> tx_, rx_;
 };
 
+// typed.py's horus rows for the C++ API: Topic<CmdVel> per direction, a fresh CmdVel per send.
+class MsgTransport {
+  public:
+    using Msg = horus::Stamped<horus::msg::CmdVel>;
+    MsgTransport(char role, const Payload& p, const std::string& tag, bool spin, uint32_t cap)
+        : spin_(spin),
+          tx_("cmpt." + tag + "." + p.key + (role == 'a' ? ".ping" : ".pong"), cap),
+          rx_("cmpt." + tag + "." + p.key + (role == 'a' ? ".pong" : ".ping"), cap) {}
+
+    static horus::msg::CmdVel make(uint64_t seq) { return cmdvel_of(seq); }
+    void send(const horus::msg::CmdVel& m) { tx_.send(m); }
+
+    std::optional<Msg> recv(double timeout_s) {
+        if (!spin_) return rx_.recv(std::chrono::nanoseconds(static_cast<int64_t>(timeout_s * 1e9)));
+        if (auto m = rx_.try_recv()) return m;
+        const int64_t end = now_ns() + static_cast<int64_t>(timeout_s * 1e9);
+        unsigned n = 0;
+        for (;;) {
+            if (auto m = rx_.try_recv()) return m;
+            if ((++n & 1023) == 0 && now_ns() > end) return std::nullopt;
+        }
+    }
+
+  private:
+    bool spin_;
+    horus::Topic<horus::msg::CmdVel> tx_, rx_;
+};
+
 struct Out {  // one payload's results, as worker.py's `out` dict
     std::vector<int64_t> rtt_ns;
     std::ostringstream num;  // other "key": value members, comma-terminated
@@ -214,8 +265,8 @@ struct Out {  // one payload's results, as worker.py's `out` dict
 };
 
 // Receives until the reply carrying sequence number `want` (others are dropped).
-template <typename T>
-void await_reply(Transport<T>& tr, uint64_t want, const char* what) {
+template <typename Tr>
+void await_reply(Tr& tr, uint64_t want, const char* what) {
     for (;;) {
         auto r = tr.recv(20.0);
         if (!r) throw Timeout(std::string("no reply to ") + what);
@@ -223,8 +274,8 @@ void await_reply(Transport<T>& tr, uint64_t want, const char* what) {
     }
 }
 
-template <typename T>
-void role_a(Transport<T>& tr, const Cfg& cfg, Out& out) {
+template <typename Tr>
+void role_a(Tr& tr, const Cfg& cfg, Out& out) {
     // ---- warm-up (with re-send: late subscribers lose the first messages)
     long ok = 0, tries = 0;
     const double t_end = now_s() + cfg.warm_cap;
@@ -315,8 +366,8 @@ void role_a(Transport<T>& tr, const Cfg& cfg, Out& out) {
     }
 }
 
-template <typename T>
-void role_b(Transport<T>& tr, const Cfg& cfg, Out& out) {
+template <typename Tr>
+void role_b(Tr& tr, const Cfg& cfg, Out& out) {
     // warm-up
     for (;;) {
         auto r = tr.recv(30.0);
@@ -361,10 +412,10 @@ void role_b(Transport<T>& tr, const Cfg& cfg, Out& out) {
     }
 }
 
-template <typename T>
+template <typename Tr>
 void run_payload(char role, const Payload& p, const std::string& tag, bool spin, uint32_t cap,
                  const Cfg& cfg, Out& out) {
-    Transport<T> tr(role, p, tag, spin, cap);
+    Tr tr(role, p, tag, spin, cap);
     if (role == 'a')
         role_a(tr, cfg, out);
     else
@@ -426,11 +477,13 @@ int child(char role, const std::vector<const Payload*>& payloads, const std::str
         Out out;
         try {
             if (p->kind == 'i')
-                run_payload<horus::Image>(role, *p, tag, spin, cap, cfg, out);
+                run_payload<Transport<horus::Image>>(role, *p, tag, spin, cap, cfg, out);
             else if (p->kind == 'c')
-                run_payload<horus::PointCloud>(role, *p, tag, spin, cap, cfg, out);
+                run_payload<Transport<horus::PointCloud>>(role, *p, tag, spin, cap, cfg, out);
+            else if (p->kind == 'm')
+                run_payload<MsgTransport>(role, *p, tag, spin, cap, cfg, out);
             else
-                run_payload<horus::Tensor>(role, *p, tag, spin, cap, cfg, out);
+                run_payload<Transport<horus::Tensor>>(role, *p, tag, spin, cap, cfg, out);
         } catch (const std::exception& e) {  // reported per payload, the run goes on
             out.error = type_name(e) + ": " + e.what();
         }

@@ -62,8 +62,11 @@ bool TopicEndpoint::try_read(TensorDescriptor& desc, Block& block) {
     }
     const uint64_t before = cursor_;
     const bool got = ring_->try_read(cursor_, dropped_, desc, block);
-    // After the block was acquired: publishers may now release what we passed.
-    if (cursor_ != before && holds_messages()) ring_->store_cursor(entry_, cursor_);
+    // After the block was acquired: publishers may now release what we passed. An inline
+    // message holds no block, so reading it releases nothing: the cursor is published
+    // again with the next message that has one (or the next empty read), which keeps
+    // the subscriber's cache line out of an inline topic's hot path.
+    if (cursor_ != before && holds_messages() && (!got || block.valid())) ring_->store_cursor(entry_, cursor_);
     return got;
 }
 

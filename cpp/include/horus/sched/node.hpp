@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "horus/msg/message.hpp"
+#include "horus/msg/record.hpp"
+#include "horus/topic/record_topic.hpp"
 #include "horus/topic/topic_endpoint.hpp"
 
 namespace horus {
@@ -64,6 +66,30 @@ class Node {
         Block block;
         if (!s.try_read(desc, block)) return std::nullopt;
         return T::received(desc, std::move(block));
+    }
+
+    /// Typed messages (HORUS_MESSAGE types): publishes a copy of `value` on `topic`.
+    template <Record T>
+    void send(const std::string& topic, const T& value) {
+        send(topic, Stamped<T>{value, 0, {}});
+    }
+    template <Record T>
+    void send(const std::string& topic, const Stamped<T>& m) {
+        BytesMessage b = make_record_message(T::horus_layout(), &m.value, m.timestamp_ns, m.frame_id);
+        endpoint(topic).publish(b.desc, &T::horus_layout(), b.is_inline() ? nullptr : &b.block);
+    }
+    /// The next typed message on `topic`, or nullopt; TypeMismatch if the topic carries another type.
+    template <Record T>
+    std::optional<Stamped<T>> recv(const std::string& topic) {
+        TopicEndpoint& s = endpoint(topic);
+        const uint32_t k = s.ring().kind();
+        if ((k != 0 && k != static_cast<uint32_t>(MessageKind::Record)) ||
+            (k != 0 && s.ring().type_hash() != T::layout_hash()))
+            throw TypeMismatch("topic '" + topic + "' carries " + s.ring().type_description() + "; cannot receive " +
+                               T::horus_layout().name() + " messages with layout " + T::horus_layout().text());
+        Stamped<T> m;
+        if (!read_record(s, T::horus_layout(), &m.value, m.timestamp_ns, m.frame_id)) return std::nullopt;
+        return m;
     }
 
     /// Messages lost on `topic` by this node (it fell behind by more than the capacity).

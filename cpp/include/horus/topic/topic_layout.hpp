@@ -19,7 +19,8 @@
 //    reclaimer holding every topic mutex can recount them exactly.
 //  * Early release: subscribers[] lists the Topic objects that keep messages for
 //    themselves (claimed and freed under the mutex, with the owner's pid and start
-//    time). Each entry's cursor is the next message its owner will read: written
+//    time). Each entry's cursor is the next message its owner will read (it may lag
+//    behind over inline messages, which hold no block to release): written
 //    only by the owner (release), read by publishers under the mutex (acquire).
 //    After publishing message s, a publisher drops the ring reference of every
 //    message m in [release_seq, min(every cursor, s)) and advances release_seq:
