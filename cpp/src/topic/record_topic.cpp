@@ -15,7 +15,10 @@ BytesMessage make_record_message(const RecordLayout& layout, const void* value, 
     std::memcpy(m.data(), value, layout.size());
     layout.clear_padding(m.data());
     m.desc.timestamp_ns = timestamp_ns;
-    if (!frame_id.empty()) write_frame_id(m.desc.frame_id, frame_id);
+    if (!frame_id.empty()) {
+        write_frame_id(m.desc.frame_id, frame_id);
+        m.desc.frame_len = static_cast<uint8_t>(frame_id.size());
+    }
     return m;
 }
 

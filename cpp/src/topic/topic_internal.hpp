@@ -24,16 +24,36 @@ inline bool live(const std::atomic<uint32_t>& state) {
     return state.load(std::memory_order_relaxed) == static_cast<uint32_t>(tl::EntryState::Live);
 }
 
+/// Stores the words of `d` that carry content (wire_extent, msg/bytes_descriptor.hpp).
 inline void store_descriptor(tl::TopicSlot& slot, const TensorDescriptor& d) {
     uint64_t words[tl::kDescriptorWords];
     std::memcpy(words, &d, sizeof d);
-    for (std::size_t i = 0; i < tl::kDescriptorWords; ++i)
+    const WireExtent e = wire_extent(words[0]);
+    for (std::size_t i = 0; i < e.head; ++i)
+        std::atomic_ref<uint64_t>(slot.words[i]).store(words[i], std::memory_order_relaxed);
+    for (std::size_t i = e.frame_begin; i < e.frame_begin + e.frame; ++i)
         std::atomic_ref<uint64_t>(slot.words[i]).store(words[i], std::memory_order_relaxed);
 }
 
+/// Every word of the slot's descriptor (stale ones included: for the block reference,
+/// which a descriptor that names one always stores).
 inline TensorDescriptor load_descriptor(tl::TopicSlot& slot) {
     uint64_t words[tl::kDescriptorWords];
     for (std::size_t i = 0; i < tl::kDescriptorWords; ++i)
+        words[i] = std::atomic_ref<uint64_t>(slot.words[i]).load(std::memory_order_relaxed);
+    TensorDescriptor d;
+    std::memcpy(&d, words, sizeof d);
+    return d;
+}
+
+/// The words that carry content, the others zero: what a reader uses.
+inline TensorDescriptor load_message_descriptor(tl::TopicSlot& slot) {
+    uint64_t words[tl::kDescriptorWords] = {};
+    words[0] = std::atomic_ref<uint64_t>(slot.words[0]).load(std::memory_order_relaxed);
+    const WireExtent e = wire_extent(words[0]);
+    for (std::size_t i = 1; i < e.head; ++i)
+        words[i] = std::atomic_ref<uint64_t>(slot.words[i]).load(std::memory_order_relaxed);
+    for (std::size_t i = e.frame_begin; i < e.frame_begin + e.frame; ++i)
         words[i] = std::atomic_ref<uint64_t>(slot.words[i]).load(std::memory_order_relaxed);
     TensorDescriptor d;
     std::memcpy(&d, words, sizeof d);

@@ -1,5 +1,7 @@
 // topic_publish.cpp — the hot path: publishing a descriptor into the ring and reading
 // one out (the protocol is in topic_layout.hpp; the seq encoding in seqlock.hpp).
+#include <cstring>
+
 #include "horus/base/error.hpp"
 #include "horus/base/futex.hpp"
 #include "horus/pool/pool.hpp"
@@ -15,7 +17,10 @@ void TopicRing::publish(Message& msg) {
 }
 
 void TopicRing::publish(const BytesDescriptor& d, const RecordLayout* record, Block* payload) {
-    publish_wire(to_wire(d), static_cast<uint32_t>(d.kind), record, nullptr, payload);
+    BytesDescriptor w = d;
+    w.frame_id[kFrameIdCapacity - 1] = '\0';
+    w.frame_len = static_cast<uint8_t>(strnlen(w.frame_id, kFrameIdCapacity));  // what readers copy of frame_id
+    publish_wire(to_wire(w), static_cast<uint32_t>(d.kind), record, nullptr, payload);
 }
 
 void TopicRing::publish_wire(const TensorDescriptor& d, uint32_t kind, const RecordLayout* record, Message* msg,
@@ -96,7 +101,7 @@ bool TopicRing::try_read(uint64_t& cursor, uint64_t& dropped, TensorDescriptor& 
             ++cursor;
             continue;
         }
-        TensorDescriptor d = load_descriptor(slot);
+        TensorDescriptor d = load_message_descriptor(slot);
         std::atomic_thread_fence(std::memory_order_acquire);
         if (slot.seq.load(std::memory_order_relaxed) != s1) {
             ++dropped;
