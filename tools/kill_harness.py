@@ -42,13 +42,16 @@ import zlib
 from pathlib import Path
 
 PHASES = ["start", "idle", "allocate", "fill", "send", "recv", "verify_numpy", "hold_torch", "node_tick",
-          "copy_send"]
+          "copy_send", "send_scan", "send_data", "recv_scan", "recv_data"]
 # counter file: u64 slots
 F_PHASE, F_SENT, F_RECV, F_VERIFIED, F_CORRUPT, F_ERRORS, F_DROPPED, F_TORCH = range(8)
 NFIELDS = 8
 TOPICS = ("cam", "proc")
-TARGETS = {"pub": ["allocate", "fill", "send", "idle"],
-           "sub": ["recv", "verify_numpy", "hold_torch"],
+#: Typed messages and schemaless data beside the images: a LaserScan (16 KB, in a pool
+#: block) and a dict with a NumPy array (in a pool block), both checksummed.
+TYPED_TOPICS = ("scan", "status")
+TARGETS = {"pub": ["allocate", "fill", "send", "idle", "send_scan", "send_data"],
+           "sub": ["recv", "verify_numpy", "hold_torch", "recv_scan", "recv_data"],
            "node": ["recv", "copy_send", "node_tick"]}
 CAPACITY = 8
 
@@ -82,6 +85,26 @@ def _check(msg, ctr, corrupt_log: str) -> None:
     del arr
 
 
+def _check_typed(msg, ctr, corrupt_log: str) -> None:
+    """Verifies a received LaserScan (crc32 of its bytes in timestamp_ns) or status dict."""
+    import numpy as np
+
+    if isinstance(msg, dict):
+        arr = msg.get("arr")
+        ok = (isinstance(arr, np.ndarray) and zlib.crc32(arr) == msg.get("crc")
+              and int(arr[0]) == msg.get("f", -1) & 0xFF and not arr.flags.writeable)
+        what = f"status {msg.get('pid')}:{msg.get('f')}"
+    else:
+        ok = zlib.crc32(bytes(msg)) == msg.timestamp_ns and ":" in msg.frame_id and \
+            msg.count == int(msg.frame_id.split(":")[1]) & 0xFFFFFFFF
+        what = f"scan {msg.frame_id!r}"
+    ctr[F_VERIFIED] += 1
+    if not ok:
+        ctr[F_CORRUPT] += 1
+        with open(corrupt_log, "a") as fh:
+            fh.write(f"pid {os.getpid()}: {what}\n")
+
+
 def worker(args) -> None:
     import numpy as np
 
@@ -95,6 +118,8 @@ def worker(args) -> None:
     if args.role == "pub":
         base = (np.arange(h * w * 3, dtype=np.uint32) % 251).astype(np.uint8).reshape(h, w, 3)
         topic = horus.Topic(horus.Image, "cam", capacity=CAPACITY)
+        scans = horus.Topic(horus.LaserScan, "scan", capacity=CAPACITY)
+        status = horus.Topic("status", capacity=CAPACITY)
         frame = rng.randrange(1 << 20)
         while True:
             ctr[F_PHASE] = PHASES.index("allocate")
@@ -113,9 +138,18 @@ def worker(args) -> None:
             ctr[F_PHASE] = PHASES.index("send")
             topic.send(img)
             ctr[F_SENT] += 1
+            ctr[F_PHASE] = PHASES.index("send_scan")
+            scan = horus.LaserScan(count=frame, angle_min=-1.5, frame_id=f"{os.getpid()}:{frame}")
+            scan.ranges[: 64] = np.arange(64, dtype=np.float32) + frame
+            scan.set_timestamp_ns(zlib.crc32(bytes(scan)))
+            scans.send(scan)
+            ctr[F_PHASE] = PHASES.index("send_data")
+            arr = np.full(512, frame & 0xFF, dtype=np.uint8)
+            status.send({"f": frame, "pid": os.getpid(), "arr": arr, "crc": zlib.crc32(arr)})
+            ctr[F_SENT] += 2
             frame += 1
             ctr[F_PHASE] = PHASES.index("idle")
-            del img
+            del img, scan, arr
             time.sleep(args.period)
 
     if args.role == "sub":
@@ -123,8 +157,17 @@ def worker(args) -> None:
         if args.torch:
             import torch  # noqa: F811
         topics = [horus.Topic(horus.Image, name, capacity=CAPACITY) for name in TOPICS]
+        typed = [(horus.Topic(horus.LaserScan, "scan", capacity=CAPACITY), "recv_scan"),
+                 (horus.Topic("status", capacity=CAPACITY), "recv_data")]
         held: list = []
         while True:
+            for t, phase in typed:
+                ctr[F_PHASE] = PHASES.index(phase)
+                got = t.try_recv()
+                if got is not None:
+                    ctr[F_RECV] += 1
+                    _check_typed(got, ctr, args.corrupt_log)
+                    held.append(got)  # held across kills: pooled records and arrays pin blocks
             for t in topics:
                 ctr[F_PHASE] = PHASES.index("recv")
                 msg = t.recv(timeout=0.05)
@@ -179,7 +222,7 @@ class Proc:
 def topic_midwrite_slots(ns: str) -> int:
     """Counts ring slots left odd (a publisher died mid-write) in the namespace's topics."""
     n = 0
-    for name in TOPICS:
+    for name in TOPICS + TYPED_TOPICS:
         p = Path(f"/dev/shm/horus.{ns}.topic.{name}")
         try:
             data = p.read_bytes()
@@ -198,7 +241,7 @@ def final_check(ns: str, env: dict) -> dict:
         "import gc, json, horus\n"
         "reclaimed = horus.reclaim()\n"
         "before = horus.pool_stats().blocks_in_use\n"
-        f"for name in {list(TOPICS)!r}:\n"
+        f"for name in {list(TOPICS + TYPED_TOPICS)!r}:\n"
         "    t = horus.Topic(None, name); del t\n"
         "gc.collect()\n"
         "st = horus.pool_stats()\n"

@@ -119,6 +119,11 @@ void bind_tensor(nb::module_& m) {
                      "Shape as a tuple of ints.")
         .def_prop_ro("ndim", &Tensor::ndim, "Number of dimensions.")
         .def("__repr__", [](const Tensor& t) {
+            if (t.record_hash()) {
+                const std::vector<uint64_t> dims(t.shape().begin(), t.shape().end() - 1);
+                const std::string type = t.record_layout() ? t.record_layout()->name() : hash_hex(t.record_hash());
+                return "Tensor(" + type + " records, shape=" + shape_str(dims) + ", " + repr_metadata(t) + ")";
+            }
             return "Tensor(shape=" + shape_str(std::vector<uint64_t>(t.shape().begin(), t.shape().end())) +
                    ", dtype=" + std::string(dtype_name(t.dtype())) + ", " + repr_metadata(t) + ")";
         });

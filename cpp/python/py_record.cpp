@@ -144,12 +144,15 @@ void write_float(const RecordTypeInfo& info, const RecordField& f, std::byte* ds
     }
     switch (f.dtype) {
         case DType::Float64: store<double>(dst, d); break;
-        case DType::Float32:
-            if (std::isfinite(d) && std::fabs(d) > FLT_MAX) out_of_range(info, f, v, "-3.4028235e38 to 3.4028235e38");
-            store<float>(dst, static_cast<float>(d));
+        case DType::Float32: {
+            // Out of range = a finite value that rounds to infinity (3.4028235e38 rounds to FLT_MAX: in range).
+            const float x = static_cast<float>(d);
+            if (std::isfinite(d) && std::isinf(x)) out_of_range(info, f, v, "-3.4028235e38 to 3.4028235e38");
+            store<float>(dst, x);
             break;
+        }
         default:
-            if (std::isfinite(d) && std::fabs(d) > 65504.0) out_of_range(info, f, v, "-65504 to 65504");
+            if (std::isfinite(d) && std::fabs(d) >= 65520.0) out_of_range(info, f, v, "-65504 to 65504");
             store<uint16_t>(dst, Float16::from_double(d).bits);
             break;
     }

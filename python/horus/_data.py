@@ -38,7 +38,7 @@ def encode(value: Any) -> tuple[bytes, list[np.ndarray]]:
         if isinstance(obj, np.ndarray):
             if obj.dtype.hasobject:
                 raise TypeError(f"cannot send a NumPy array of dtype {obj.dtype} (it holds Python objects); {_SUPPORTED}")
-            a = np.ascontiguousarray(obj)
+            a = obj if obj.flags.c_contiguous else obj.copy(order="C")  # (keeps 0-d arrays 0-d)
             arrays.append(a)
             descr = np.lib.format.dtype_to_descr(a.dtype)
             return msgpack.ExtType(_EXT_ARRAY, msgpack.packb([descr, list(a.shape), len(arrays) - 1]))

@@ -20,11 +20,16 @@ from __future__ import annotations
 
 import sys
 import typing
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from horus import _core
+
+if TYPE_CHECKING:
+    from types import MappingProxyType
+
+    from typing_extensions import Self
 
 __all__ = ["TypedMessage", "array", "string", "message", "record_class"]
 
@@ -137,10 +142,10 @@ def _resolve(owner: str, name: str, ann: Any) -> _Field:
     return _Field(name, "scalar", dt.name, (), dt, dt, None)
 
 
-_by_hash: dict[int, type] = {}
+_by_hash: dict[int, type[TypedMessage]] = {}
 
 
-def record_class(layout_hash: int) -> type | None:
+def record_class(layout_hash: int) -> type[TypedMessage] | None:
     """The message class declared in this process with this layout hash (the first one), or None."""
     return _by_hash.get(layout_hash)
 
@@ -183,12 +188,13 @@ def _declare(cls: type, ns: dict[str, Any]) -> None:
             )
         fields.append(_resolve(name, fname, ann))
     dtype = np.dtype({"names": [f.name for f in fields], "formats": [f.format for f in fields], "aligned": True})
-    specs = [(f.name, f.kind, f.arg, f.dims, dtype.fields[f.name][1]) for f in fields]
+    offsets = typing.cast("MappingProxyType[str, tuple[Any, int]]", dtype.fields)  # not None: a structured dtype
+    specs = [(f.name, f.kind, f.arg, f.dims, offsets[f.name][1]) for f in fields]
     layout_hash, text, size, _align = _core._declare_record(cls, name, specs, dtype.itemsize)
     arrays = {}
     for i, f in enumerate(fields):
         if f.dims:
-            arrays[i] = (f.element_dtype, int(np.prod(f.dims)), dtype.fields[f.name][1], f.dims, f.kind, f.arg)
+            arrays[i] = (f.element_dtype, int(np.prod(f.dims)), offsets[f.name][1], f.dims, f.kind, f.arg)
     setattr_ = type.__setattr__
     setattr_(cls, "dtype", dtype)
     setattr_(cls, "layout_hash", layout_hash)
@@ -196,7 +202,7 @@ def _declare(cls: type, ns: dict[str, Any]) -> None:
     setattr_(cls, "fields", tuple(f.name for f in fields))
     setattr_(cls, "_horus_arrays", arrays)
     setattr_(cls, "_horus_nested", {f.name: f.cls for f in fields if f.kind == "record"})
-    _by_hash.setdefault(layout_hash, cls)
+    _by_hash.setdefault(layout_hash, typing.cast("type[TypedMessage]", cls))
 
 
 class _MessageMeta(type):
@@ -255,7 +261,7 @@ class TypedMessage(_core._RecordBase, metaclass=_MessageMeta):
         return out
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> Any:
+    def from_dict(cls, values: dict[str, Any]) -> Self:
         """A new message from a dict of field values (nested messages may be dicts too)."""
         if not isinstance(values, dict):
             raise TypeError(f"{cls.__name__}.from_dict() expects a dict; got {type(values).__qualname__}")
@@ -268,7 +274,8 @@ class TypedMessage(_core._RecordBase, metaclass=_MessageMeta):
             if isinstance(v, np.ndarray):
                 s = np.array2string(v, separator=", ", threshold=8, edgeitems=3)
             elif isinstance(v, float):
-                s = _format_scalar(v, self.dtype.fields[name][0])
+                fields = typing.cast("MappingProxyType[str, tuple[np.dtype[Any], int]]", self.dtype.fields)
+                s = _format_scalar(v, fields[name][0])
             else:
                 s = repr(v)
             parts.append(f"{name}={s}")
@@ -283,9 +290,9 @@ class TypedMessage(_core._RecordBase, metaclass=_MessageMeta):
         return (_from_bytes, (type(self), bytes(memoryview(self)), self.timestamp_ns, self.frame_id))
 
 
-def _from_bytes(cls: type, data: bytes, timestamp_ns: int, frame_id: str) -> Any:
+def _from_bytes(cls: type[TypedMessage], data: bytes, timestamp_ns: int, frame_id: str) -> TypedMessage:
     obj = cls(timestamp_ns=timestamp_ns, frame_id=frame_id)
-    view = np.frombuffer(obj, dtype=cls.dtype, count=1)  # writable: obj is
+    view = np.frombuffer(obj, dtype=cls.dtype, count=1)  # type: ignore[call-overload]  # any buffer works; writable: obj is
     view[...] = np.frombuffer(data, dtype=cls.dtype, count=1)
     return obj
 
@@ -344,6 +351,19 @@ def _array_set(obj: Any, index: int, value: Any) -> None:
         return
     if isinstance(value, (str, bytes)):
         raise TypeError(f"{where} takes an array of {el.name} with shape {dims}; got {type(value).__qualname__}")
+    if el.kind in "iu" and not isinstance(value, np.ndarray):
+        # Python ints beyond int64 (a uint64 near 2**64) would make np.asarray a float or
+        # object array: check them as Python ints instead.
+        objs = np.array(value, dtype=object)
+        if objs.shape == dims and objs.size and all(
+            isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_)) for x in objs.flat
+        ):
+            info = np.iinfo(el)
+            for x in objs.flat:
+                if not info.min <= int(x) <= info.max:
+                    raise ValueError(f"{where}: value {x!r} is out of range for {el.name} ({info.min} to {info.max})")
+            target[...] = np.array([int(x) for x in objs.flat], dtype=el).reshape(dims)
+            return
     try:
         src = np.asarray(value)
     except Exception as e:
@@ -359,10 +379,14 @@ def _array_set(obj: Any, index: int, value: Any) -> None:
         if lo < info.min or hi > info.max:
             bad = lo if lo < info.min else hi
             raise ValueError(f"{where}: value {bad!r} is out of range for {el.name} ({info.min} to {info.max})")
-    if src.size and el.kind == "f" and el.itemsize < 8 and src.dtype.kind == "f":
-        finite = src[np.isfinite(src)]
-        if finite.size and np.abs(finite).max() > np.finfo(el).max:
-            raise ValueError(f"{where}: value {np.abs(finite).max()!r} is out of range for {el.name} "
+    if src.size and el.kind == "f" and el.itemsize < 8:
+        # Out of range = a finite value that becomes inf in the field's type (values that
+        # round to its largest finite value are in range).
+        with np.errstate(over="ignore", invalid="ignore"):
+            bad = np.isinf(src.astype(el)) & (np.isfinite(src) if src.dtype.kind == "f" else True)
+        if bad.any():
+            v = src[bad].flat[0]
+            raise ValueError(f"{where}: value {v!r} is out of range for {el.name} "
                              f"(-{np.finfo(el).max} to {np.finfo(el).max})")
     target[...] = src
 
@@ -379,7 +403,7 @@ def _records_view(arr: np.ndarray, layout_hash: int) -> np.ndarray:
     return arr.view(cls.dtype).reshape(arr.shape[:-1])
 
 
-def _records_input(a: Any) -> tuple[np.ndarray, type]:
+def _records_input(a: Any) -> tuple[np.ndarray, type[TypedMessage]]:
     dt = a.dtype
     matches = [c for c in _by_hash.values() if c.dtype == dt]
     if not matches:
@@ -396,5 +420,5 @@ def _records_input(a: Any) -> tuple[np.ndarray, type]:
 
 
 def _records_bytes(a: Any) -> np.ndarray:
-    a = np.ascontiguousarray(a)
-    return a.view(np.uint8).reshape(a.shape + (a.dtype.itemsize,))
+    c: np.ndarray = np.ascontiguousarray(a)
+    return c.view(np.uint8).reshape(c.shape + (c.dtype.itemsize,))

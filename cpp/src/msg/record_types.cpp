@@ -10,7 +10,8 @@
 namespace horus {
 
 Float16 Float16::from_double(double v) {
-    if (std::isfinite(v) && std::fabs(v) > 65504.0)
+    // Out of range = rounds to infinity: 65504 + half an ULP (65520) and beyond.
+    if (std::isfinite(v) && std::fabs(v) >= 65520.0)
         throw InvalidArgument("value " + std::to_string(v) + " is out of range for float16 (-65504 to 65504)");
     // Through float (exact for every half), then round to nearest even.
     const uint32_t f = std::bit_cast<uint32_t>(static_cast<float>(v));
