@@ -25,10 +25,12 @@ def test_pipeline_demo_moves_frames_between_three_processes_without_copies():
     text = _run("pipeline.py", "--seconds", "1.5")
     assert "camera -> edge_detector" in text and "edge_detector -> model" in text
     # every hop delivered frames
-    for hop in ("camera -> edge_detector", "camera -> model", "edge_detector -> model"):
+    for hop in ("camera -> edge_detector", "camera -> model", "edge_detector -> model", "detections -> model"):
         line = next(line for line in text.splitlines() if line.startswith(hop))
         assert int(line.split()[3]) > 0, line  # "<from> -> <to> <messages> <dropped> ..." 
     assert text.count("one block, no copy") == 3, text
+    commands = next(line for line in text.splitlines() if line.startswith("model -> cmd_vel"))
+    assert int(commands.split()[2]) > 0, commands  # typed messages flowed: detections in, CmdVel out
     assert "MISMATCH" not in text
     assert "nothing left of" in text
 
