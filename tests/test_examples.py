@@ -30,7 +30,7 @@ def test_pipeline_demo_moves_frames_between_three_processes_without_copies():
         assert int(line.split()[3]) > 0, line  # "<from> -> <to> <messages> <dropped> ..." 
     assert text.count("one block, no copy") == 3, text
     commands = next(line for line in text.splitlines() if line.startswith("model -> cmd_vel"))
-    assert int(commands.split()[2]) > 0, commands  # typed messages flowed: detections in, CmdVel out
+    assert int(commands.split()[3]) > 0, commands  # typed messages flowed: detections in, CmdVel out
     assert "MISMATCH" not in text
     assert "nothing left of" in text
 
