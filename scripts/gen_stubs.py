@@ -64,11 +64,11 @@ BytesLike: TypeAlias = bytes | bytearray | memoryview | numpy.ndarray[Any, Any]
 PixelValues: TypeAlias = float | Sequence[float] | numpy.ndarray[Any, Any]
 
 #: The record type of a Tensor of records (horus.Tensor[Detection]); Any for other tensors.
-R = TypeVar("R", bound="_RecordBase", default=Any)
+_R = TypeVar("_R", bound="_RecordBase", default=Any)
 _R2 = TypeVar("_R2", bound="_RecordBase")
 #: What a Topic carries: Topic[Image], Topic[BatteryState], Topic[Tensor[Detection]]; Topic[Any]
 #: for schemaless topics (Topic("name")) and topics opened untyped (Topic(None, "name")).
-M = TypeVar("M", bound="Image | DepthImage | PointCloud | Tensor[Any] | _RecordBase", default=Any)
+_M = TypeVar("_M", bound="Image | DepthImage | PointCloud | Tensor[Any] | _RecordBase", default=Any)
 
 
 class HorusError(Exception):
@@ -99,6 +99,8 @@ blocks = {
         '        """Fields by position (in order) or by name; also timestamp_ns= and frame_id=."""\n\n'
         "    def __eq__(self, other: object, /) -> bool: ...\n\n"
         "    def __ne__(self, other: object, /) -> bool: ...\n\n"
+        "    def __buffer__(self, flags: int, /) -> memoryview:\n"
+        '        """The message\'s C bytes (buffer protocol: bytes(msg), memoryview(msg), numpy.frombuffer)."""\n\n'
         "    def copy(self) -> Self:\n" + doc(R_BASE.copy, "        ") + "\n"
         "    def __copy__(self) -> Self: ...\n\n"
         "    def __deepcopy__(self, memo: Any, /) -> Self: ...\n\n"
@@ -112,7 +114,8 @@ blocks = {
         "class _RecordField:\n" + doc(core._RecordField) + "\n"
         "    def __get__(self, instance: Any, owner: type | None = None, /) -> Any: ...\n\n"
         "    def __set__(self, instance: Any, value: Any, /) -> None: ...\n\n"
-        "    def __delete__(self, instance: Any, /) -> None: ...\n"
+        "    def __delete__(self, instance: Any, /) -> None: ...\n\n"
+        "    def __repr__(self) -> str: ...\n"
     ),
     "class _Payload": "class _Payload:\n" + doc(core._Payload) + "\n    def __repr__(self) -> str: ...\n",
     "def _declare_record": (
@@ -159,19 +162,19 @@ rep = [
     (r"def block_ref\(msg: object \| None\) -> tuple:", "def block_ref(msg: object | None) -> tuple[int, int, int, int]:"),
     (r"^ENCODINGS: dict = \.\.\.", "#: encoding name -> (channels, bytes per pixel, dtype name), as in the spec's table.\nENCODINGS: dict[str, tuple[int, int, str]] = ..."),
     # Tensor: generic in its record type (Tensor[Detection]; Tensor = Tensor[Any] for other tensors).
-    (r"^class Tensor:", "class Tensor(Generic[R]):"),
+    (r"^class Tensor:", "class Tensor(Generic[_R]):"),
     (r"def _set_record_type\(self, message_type: object\) -> None:", "def _set_record_type(self, message_type: type[_RecordBase]) -> None:"),
-    (r"def record_type\(self\) -> object:", "def record_type(self) -> type[R] | None:"),
+    (r"def record_type\(self\) -> object:", "def record_type(self) -> type[_R] | None:"),
     (r"(\n    @staticmethod\n    def from_torch\(tensor: Any\) -> Tensor:)",
      "\n    @staticmethod\n    def from_records(array: ArrayLike, message_type: type[_R2]) -> Tensor[_R2]:\n"
      '        """\n        A Tensor of `message_type` records from a structured array of its dtype (one copy).\n'
      "        (Set on the class by horus/__init__.py.)\n" '        """\n\\1'),
-    (r"def copy\(self\) -> Tensor:", "def copy(self) -> Tensor[R]:"),
+    (r"def copy\(self\) -> Tensor:", "def copy(self) -> Tensor[_R]:"),
     # Topic: generic in its message type.
-    (r"^class Topic:", "class Topic(Generic[M]):"),
+    (r"^class Topic:", "class Topic(Generic[_M]):"),
     (r"    def __init__\(self, message_type: object \| None, name: str \| None = None, capacity: int \| None = None\) -> None: \.\.\.\n",
      "    @overload\n"
-     "    def __init__(self, message_type: type[M], name: str | None = None, capacity: int | None = None) -> None:\n"
+     "    def __init__(self, message_type: type[_M], name: str | None = None, capacity: int | None = None) -> None:\n"
      '        """Topic(Image), Topic(BatteryState, "battery"), Topic(horus.Tensor[Detection], "d"): a typed topic."""\n\n'
      "    @overload\n"
      "    def __init__(self: Topic[Any], message_type: str, name: None = None, capacity: int | None = None) -> None:\n"
@@ -179,10 +182,10 @@ rep = [
      "    @overload\n"
      "    def __init__(self: Topic[Any], message_type: None, name: str, capacity: int | None = None) -> None:\n"
      '        """Topic(None, "name"): opens whatever the topic carries."""\n'),
-    (r"def send\(self, msg: object \| None\) -> None:", "def send(self, msg: M) -> None:"),
-    (r"def try_recv\(self\) -> object:", "def try_recv(self) -> M | None:"),
-    (r"def recv\(self, timeout: object \| None = None\) -> object:", "def recv(self, timeout: float | None = None) -> M | None:"),
-    (r"def message_type\(self\) -> object:", "def message_type(self) -> type[M] | None:"),
+    (r"def send\(self, msg: object \| None\) -> None:", "def send(self, msg: _M) -> None:"),
+    (r"def try_recv\(self\) -> object:", "def try_recv(self) -> _M | None:"),
+    (r"def recv\(self, timeout: object \| None = None\) -> object:", "def recv(self, timeout: float | None = None) -> _M | None:"),
+    (r"def message_type\(self\) -> object:", "def message_type(self) -> type[_M] | None:"),
 ]
 for a, b in rep:
     s, n = re.subn(a, b, s, flags=re.M)

@@ -44,6 +44,7 @@ from horus._scheduler import NodeError, run
 from horus._version import __version__  # written by CMake from the VERSION file
 
 import os as _os
+import types as _types
 
 # After fork() parent and child share every payload either held: both see those
 # messages read-only (the core seals the blocks), and the NumPy views exported so far
@@ -97,7 +98,11 @@ def _tensor_from_records(array: object, message_type: type) -> Tensor:
 
 
 Tensor.__class_getitem__ = classmethod(_tensor_class_getitem)  # type: ignore[attr-defined]
-Tensor.from_records = staticmethod(_tensor_from_records)  # type: ignore[attr-defined]
+Tensor.from_records = staticmethod(_tensor_from_records)  # type: ignore[method-assign]
+# horus.Topic[Image] at run time (annotations evaluated when defined, typing.get_type_hints):
+# a types.GenericAlias, the standard library's own idiom for generic classes. The stub
+# declares Topic(Generic[M]). Topic[Image](...) only calls Topic(...): write Topic(Image, "name").
+Topic.__class_getitem__ = classmethod(_types.GenericAlias)  # type: ignore[attr-defined]
 
 __all__ = [
     "ENCODINGS",

@@ -21,11 +21,11 @@ BytesLike: TypeAlias = bytes | bytearray | memoryview | numpy.ndarray[Any, Any]
 PixelValues: TypeAlias = float | Sequence[float] | numpy.ndarray[Any, Any]
 
 #: The record type of a Tensor of records (horus.Tensor[Detection]); Any for other tensors.
-R = TypeVar("R", bound="_RecordBase", default=Any)
+_R = TypeVar("_R", bound="_RecordBase", default=Any)
 _R2 = TypeVar("_R2", bound="_RecordBase")
 #: What a Topic carries: Topic[Image], Topic[BatteryState], Topic[Tensor[Detection]]; Topic[Any]
 #: for schemaless topics (Topic("name")) and topics opened untyped (Topic(None, "name")).
-M = TypeVar("M", bound="Image | DepthImage | PointCloud | Tensor[Any] | _RecordBase", default=Any)
+_M = TypeVar("_M", bound="Image | DepthImage | PointCloud | Tensor[Any] | _RecordBase", default=Any)
 
 
 class HorusError(Exception):
@@ -399,7 +399,7 @@ class PointCloud:
     def __dlpack_device__(self) -> tuple[int, int]:
         """(kDLCPU, 0): horus payloads live in CPU memory."""
 
-class Tensor(Generic[R]):
+class Tensor(Generic[_R]):
     """
     Pool-backed n-dimensional array (0-8 dims, any common dtype): the generic message for data that is not an image, depth image or point cloud.
 
@@ -418,7 +418,7 @@ class Tensor(Generic[R]):
         """Tags a uint8 tensor (..., record size) as records of message_type."""
 
     @property
-    def record_type(self) -> type[R] | None:
+    def record_type(self) -> type[_R] | None:
         """
         The message class of a Tensor of records (None for other tensors, or when the class is not declared in this process).
         """
@@ -485,7 +485,7 @@ class Tensor(Generic[R]):
     def data_ptr(self) -> int:
         """Address of the payload in this process (for zero-copy checks)."""
 
-    def copy(self) -> Tensor[R]:
+    def copy(self) -> Tensor[_R]:
         """A private, writable copy in a new pool block."""
 
     def to_numpy(self) -> numpy.ndarray[Any, numpy.dtype[Any]]:
@@ -600,6 +600,9 @@ class _RecordBase:
 
     def __ne__(self, other: object, /) -> bool: ...
 
+    def __buffer__(self, flags: int, /) -> memoryview:
+        """The message's C bytes (buffer protocol: bytes(msg), memoryview(msg), numpy.frombuffer)."""
+
     def copy(self) -> Self:
         """A writable copy (own bytes; timestamp_ns and frame_id kept)."""
 
@@ -633,6 +636,8 @@ class _RecordField:
 
     def __delete__(self, instance: Any, /) -> None: ...
 
+    def __repr__(self) -> str: ...
+
 INLINE_PAYLOAD_BYTES: int = 88
 
 def _declare_record(cls: type, name: str, fields: Sequence[tuple[str, str, Any, tuple[int, ...], int]], size: int) -> tuple[int, str, int, int]:
@@ -661,7 +666,7 @@ def block_ref(msg: object | None) -> tuple[int, int, int, int]:
     Where a message's payload lives in the pool: (segment, block, generation, offset). Unlike data_ptr() it is the same in every process, so equal values on both sides of a topic show that no copy was made.
     """
 
-class Topic(Generic[M]):
+class Topic(Generic[_M]):
     """
     A named publish/subscribe channel in shared memory.
 
@@ -683,7 +688,7 @@ class Topic(Generic[M]):
     """
 
     @overload
-    def __init__(self, message_type: type[M], name: str | None = None, capacity: int | None = None) -> None:
+    def __init__(self, message_type: type[_M], name: str | None = None, capacity: int | None = None) -> None:
         """Topic(Image), Topic(BatteryState, "battery"), Topic(horus.Tensor[Detection], "d"): a typed topic."""
 
     @overload
@@ -694,15 +699,15 @@ class Topic(Generic[M]):
     def __init__(self: Topic[Any], message_type: None, name: str, capacity: int | None = None) -> None:
         """Topic(None, "name"): opens whatever the topic carries."""
 
-    def send(self, msg: M) -> None:
+    def send(self, msg: _M) -> None:
         """
         Publishes `msg`. An Image, DepthImage, PointCloud or Tensor travels without a copy and becomes shared: mutating it afterwards raises ReadOnlyError (use copy()). A typed message is copied into the topic (inline when small), so it stays writable. On a schemaless topic (Topic("name")) any MessagePack-able value is sent; NumPy arrays in it are copied once into the pool and received as read-only zero-copy views.
         """
 
-    def try_recv(self) -> M | None:
+    def try_recv(self) -> _M | None:
         """The next message, or None if nothing is waiting. Never blocks."""
 
-    def recv(self, timeout: float | None = None) -> M | None:
+    def recv(self, timeout: float | None = None) -> _M | None:
         """
         The next message. Without timeout (None) it returns None at once when nothing is waiting; with timeout= seconds (an int or float >= 0; float('inf') waits until a message comes) it waits up to that long: it polls for at most HORUS_RECV_SPIN_US microseconds (default 50), then sleeps until a send wakes it. Ctrl-C interrupts the wait.
         """
@@ -718,7 +723,7 @@ class Topic(Generic[M]):
         """
 
     @property
-    def message_type(self) -> type[M] | None:
+    def message_type(self) -> type[_M] | None:
         """
         The message class this topic carries (None if not known yet, or schemaless).
         """
