@@ -83,3 +83,73 @@ def test_cell_text():
     assert V.fmt_cell(V.cell(HORUS, [7.5] * 5, ratio=1.5)).endswith("] ahead")
     assert V.fmt_cell(V.cell(HORUS, [4.0] * 5, ratio=0.8)).startswith("**0.80× [")
     assert V.fmt_cell(V.cell(HORUS, [5.5, 4.0, 4.0, 5.5, 4.5])).endswith("mixed/within noise_")
+
+
+# ---- goals of the typed-message section (verdicts.goal / goal_line)
+
+
+def test_goal_met_in_every_round():
+    g = V.goal(1.2, [1.1, 1.3, 1.4], 1.5, at_most=True)
+    assert g["status"] == V.MET and g["pooled"] is True
+    assert (g["rounds_met"], g["rounds"], g["rounds_total"]) == (3, 3, 3)
+
+
+def test_goal_missed_and_partly():
+    assert V.goal(1.8, [1.6, 1.9], 1.5, at_most=True)["status"] == V.MISSED
+    g = V.goal(1.45, [1.4, 1.6, 1.3], 1.5, at_most=True)
+    assert g["status"] == V.PARTLY and g["rounds_met"] == 2 and g["pooled"] is True
+
+
+def test_goal_at_least_for_ratios_and_boundary():
+    # a ratio goal (">= 2x"): exactly on the target counts as met, on either side
+    assert V.goal(2.0, [2.0, 2.5], 2.0, at_most=False)["status"] == V.MET
+    assert V.goal(1.9, [1.9, 2.1], 2.0, at_most=False)["status"] == V.PARTLY
+    assert V.goal(0.15, [0.15], 0.15, at_most=True)["status"] == V.MET
+
+
+def test_goal_failed_rounds_do_not_count():
+    g = V.goal(1.0, [None, 1.0, float("nan"), 0.0], 1.5, at_most=True)
+    assert g["status"] == V.MET and (g["rounds"], g["rounds_total"]) == (1, 4)
+    g = V.goal(None, [None, None], 1.5, at_most=True)
+    assert g["status"] is None and g["pooled"] is None
+
+
+def test_goal_line_text():
+    g = V.goal(1.234, [1.1, 1.6], 1.5, at_most=True)
+    s = V.goal_line("horus CmdVel", g, " µs")
+    assert s == "- horus CmdVel: **1.23 µs** (goal ≤ 1.50 µs: met in some rounds only, 1/2 rounds)"
+    g = V.goal(2.5, [2.4, None], 2.0, at_most=False)
+    assert V.goal_line("vs peer", g, "×").endswith("(goal ≥ 2.00×: met in every round, 1/1 rounds (1 failed))")
+    assert "no result" in V.goal_line("x", V.goal(None, [], 1.0, at_most=True))
+
+
+def test_higher_is_better_metric_swaps_the_sides():
+    # run.py's typed throughput cells: V.cell(peer_rounds, horus_rounds) -> ratio = horus / peer
+    horus_mps, peer_mps = [2.2e6, 2.0e6], [1.8e6, 1.9e6]
+    c = V.cell(peer_mps, horus_mps)
+    assert c["verdict"] == V.AHEAD and c["min"] == pytest.approx(2.0 / 1.9)
+
+
+def test_typed_sequence_numbers_survive_float32_fields():
+    # bench/compare/typed.py carries worker.py's sequence numbers (low 24 bits + flag bits 58..61)
+    # in CmdVel's two float32 fields; both must come back exactly
+    import sys
+
+    np = pytest.importorskip("numpy")
+    here = str(_PATH.parent)
+    before = set(sys.modules)
+    sys.path.insert(0, here)
+    try:  # typed.py imports bench/compare's worker.py and transports.py (numpy only)
+        spec = importlib.util.spec_from_file_location("bench_compare_typed", _PATH.parent / "typed.py")
+        TY = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(TY)
+    finally:
+        while here in sys.path:
+            sys.path.remove(here)
+        for name in set(sys.modules) - before:  # no "worker"/"transports" left for other tests
+            if (getattr(sys.modules[name], "__file__", None) or "").startswith(here):
+                del sys.modules[name]
+    from_worker = [0, 1, (1 << 24) - 1, 5 | (1 << 60), 7 | (1 << 61) | (1 << 60), 9 | (1 << 59), 3 | (1 << 58)]
+    for s in from_worker:
+        lin, ang = (float(np.float32(x)) for x in TY.enc(s))
+        assert TY.dec(lin, ang) == s

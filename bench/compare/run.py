@@ -13,6 +13,11 @@ schedule, same JSON). A worker forks a ping and a pong process pinned to two
 different cores. A transport that cannot be installed, imported or run gets a row
 with the error text. Writes <date>-<host>-compare.{md,csv,json} and two PNG plots.
 
+Typed messages (typed.py): in the same rounds, after the buffer transports, the CmdVel and
+10-key-dict rows (horus, horus-cpp, horus-robotics, iceoryx2; typed.py's worker, or the C++
+worker with --payloads cmdvel) and the CmdVel construction micro-benchmark (one interpreter
+per venv); the report's "Typed messages" section has their ratios and goals.
+
 Every ratio (peer median / horus median) comes with its spread over the rounds (the
 per-round ratios: peer's round-i median / horus's round-i median) and a verdict
 (verdicts.py): "ahead" only where every round has horus faster, "behind" only where every
@@ -40,6 +45,7 @@ ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
 
 import transports as T  # noqa: E402  (numpy only; importable from any venv)
+import typed as TY  # noqa: E402  (numpy only; the typed-message rows)
 import verdicts as V  # noqa: E402  (pure Python)
 
 VENVS = {"main": os.path.join(ROOT, ".venv"), "bench": os.path.join(ROOT, ".venv-bench")}
@@ -80,6 +86,21 @@ FULL = dict(rounds=5, lat_n=2040, lat_cap=4.8, hop_n=300, hop_cap=1.2, thr_n=192
             timeout=400)
 QUICK = dict(rounds=2, lat_n=100, lat_cap=0.2, hop_n=20, hop_cap=0.1, thr_n=64, thr_cap=0.2,
              warm=8, warm_ring=40, warm_cap=0.0, warm_bursts=1, payloads=["64B", "4KB"], timeout=40)
+# Typed messages (typed.py): a round trip is a few µs, so more samples per round for the same
+# time; throughput: more messages than the buffer rows (a window of CmdVels takes ~10 µs).
+# construct_*: timeit number / repeat of the construction micro-benchmark, per round and venv.
+FULL.update(typed_payloads=[p[0] for p in TY.TYPED_PAYLOADS], typed_lat_n=10000, typed_lat_cap=2.0,
+            typed_thr_n=16000, typed_thr_cap=1.0, construct_number=50000, construct_repeat=7)
+QUICK.update(typed_payloads=[p[0] for p in TY.TYPED_PAYLOADS], typed_lat_n=200, typed_lat_cap=0.2,
+             typed_thr_n=320, typed_thr_cap=0.2, construct_number=2000, construct_repeat=3)
+# goals of the typed rows (the issue): latency in µs, construction in ns, ratios as x
+TYPED_GOALS = dict(cmdvel_us=1.5, cmdvel_vs_robotics=2.0, cmdvel_vs_iceoryx2=1.0, cpp_cmdvel_us=0.150,
+                   construct_ns=300.0, dict_us=5.0, dict_vs_robotics=2.0)
+TYPED_IMPORTS = {
+    "horus": "import horus; horus.CmdVel; horus.Topic",
+    "horus-robotics": "import horus; horus.CmdVel; horus.Topic; horus.TensorPool",
+    "iceoryx2": "import iceoryx2",
+}
 
 
 def py_of(tname):
@@ -107,6 +128,22 @@ def check_transport(tname):
     if tname in PIP_NAME and os.path.exists(log):
         msg.append("pip: " + " | ".join(open(log).read().strip().splitlines()[-3:]))
     return "import failed: " + " ; ".join(msg)
+
+
+def check_typed(tname):
+    """check_transport for the typed rows (typed.TYPED_TRANSPORTS)."""
+    cls = TY.TYPED_BY_NAME[tname]
+    if getattr(cls, "native", False):
+        if not os.access(CPP_WORKER, os.X_OK):
+            return f"C++ worker missing: {CPP_WORKER} (build it with `make bench-compare-build`)"
+        return None
+    py = os.path.join(VENVS[cls.venv], "bin", "python")
+    if not os.path.exists(py):
+        return f"interpreter missing: {py}"
+    r = subprocess.run([py, "-c", TYPED_IMPORTS[tname]], capture_output=True, text=True, timeout=120)
+    if r.returncode == 0:
+        return None
+    return "import failed: " + " ; ".join((r.stderr or r.stdout).strip().splitlines()[-1:] or ["?"])
 
 
 # Files the peers leave in /dev/shm after their processes ended: zenoh's shared-memory
@@ -147,10 +184,53 @@ def run_worker(tname, cfg, tag):
     wcfg = {k: cfg[k] for k in ("lat_n", "lat_cap", "hop_n", "hop_cap", "thr_n", "thr_cap", "warm_cap",
                                  "warm_bursts", "timeout")}
     wcfg["warm"] = cfg["warm_ring"] if tname in RING else cfg["warm"]
-    env = dict(os.environ, HORUS_NAMESPACE=f"cmp{tag}", PYTHONWARNINGS="ignore")
     head = [CPP_WORKER] if is_native(tname) else [py_of(tname), os.path.join(HERE, "worker.py")]
     cmd = [*head, "--transport", tname,
            "--payloads", ",".join(cfg["payloads"]), "--tag", tag, "--cfg", json.dumps(wcfg)]
+    return run_cmd(cmd, cfg, tag)
+
+
+def typed_keys(tname, cfg):
+    return [k for k in cfg["typed_payloads"] if k in TY.TYPED_BY_NAME[tname].payloads]
+
+
+def run_typed_worker(tname, cfg, tag):
+    """One typed row (typed.py's worker, or the C++ worker with --payloads cmdvel): same JSON."""
+    cls = TY.TYPED_BY_NAME[tname]
+    wcfg = {"lat_n": cfg["typed_lat_n"], "lat_cap": cfg["typed_lat_cap"], "hop_n": 0, "hop_cap": 0,
+            "thr_n": cfg["typed_thr_n"], "thr_cap": cfg["typed_thr_cap"], "warm": cfg["warm_ring"],
+            "warm_cap": cfg["warm_cap"], "warm_bursts": cfg["warm_bursts"], "timeout": cfg["timeout"]}
+    keys = ",".join(typed_keys(tname, cfg))
+    if getattr(cls, "native", False):
+        cmd = [CPP_WORKER, "--transport", cls.native_transport]
+    else:
+        cmd = [os.path.join(VENVS[cls.venv], "bin", "python"), os.path.join(HERE, "typed.py"), "--transport", tname]
+    return run_cmd([*cmd, "--payloads", keys, "--tag", tag, "--cfg", json.dumps(wcfg)], cfg, tag)
+
+
+def run_construct(venv, cfg):
+    """The construction micro-benchmark of one venv's rows: {row: {"ns": ...} | {"error": ...}}."""
+    cmd = [os.path.join(VENVS[venv], "bin", "python"), os.path.join(HERE, "typed.py"), "--construct", venv,
+           "--number", str(cfg["construct_number"]), "--repeat", str(cfg["construct_repeat"])]
+    names = [c[0] for c in TY.CONSTRUCT if c[1] == venv]
+    ns = f"cmpc{os.getpid() % 100000}{venv}"  # (nothing is sent; a namespace of its own all the same)
+    before = dev_shm_entries()
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=HERE,
+                           env=dict(os.environ, HORUS_NAMESPACE=ns, PYTHONWARNINGS="ignore"))
+    except subprocess.TimeoutExpired:
+        return {n: {"error": "timed out"} for n in names}
+    finally:
+        clean_namespace(ns, before)
+    lines = [ln for ln in r.stdout.splitlines() if ln.startswith("{")]
+    if not lines:
+        err = f"exit {r.returncode}: " + (r.stderr.strip()[-400:] or "no output")
+        return {n: {"error": err} for n in names}
+    return json.loads(lines[-1])["construct"]
+
+
+def run_cmd(cmd, cfg, tag):
+    env = dict(os.environ, HORUS_NAMESPACE=f"cmp{tag}", PYTHONWARNINGS="ignore")
     before = dev_shm_entries()
     try:
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=cfg["timeout"] + 60, env=env, cwd=ROOT)
@@ -175,21 +255,27 @@ def pct(xs, q):
     return xs[i]
 
 
-def aggregate(raw, cfg):
+def aggregate(raw, cfg, keys_of=None, nbytes=None):
     """raw[t][round] = worker output -> rows[t][payload] = stats.
 
     round_medians_us[i] is round i's median (None where that round has no samples), so the
-    rounds of two transports line up for the per-round ratios."""
+    rounds of two transports line up for the per-round ratios; round_msgs_per_s likewise.
+    keys_of(t): the payload keys of transport t (default cfg["payloads"]); nbytes(key): the
+    payload's size (default the buffer payloads')."""
+    keys_of = keys_of or (lambda t: cfg["payloads"])
+    nbytes = nbytes or (lambda k: T.nbytes_of(T.PAYLOAD_BY_KEY[k]))
     rows = {}
     for tname, runs in raw.items():
         rows[tname] = {}
-        for key in cfg["payloads"]:
-            nb = T.nbytes_of(T.PAYLOAD_BY_KEY[key])
+        for key in keys_of(tname):
+            nb = nbytes(key)
             one, hop, rmed, thr, cs, cr, la, lb, errs = [], [], [], [], [], [], [], [], []
+            rthr = []
             for d in runs:
                 if d.get("error") and not d.get("a"):
                     errs.append(d["error"])
                     rmed.append(None)
+                    rthr.append(None)
                     continue
                 a = (d.get("a") or {}).get("payloads", {}).get(key, {})
                 b = (d.get("b") or {}).get("payloads", {}).get(key, {})
@@ -209,9 +295,12 @@ def aggregate(raw, cfg):
                     hop += [x / 2000.0 for x in a["hop_rtt_ns"]]
                 if a.get("thr_msgs"):
                     thr.append(a["thr_msgs"] / a["thr_s"])
+                    rthr.append(thr[-1])
                     cs.append(a["thr_cpu_a_s"] / a["thr_msgs"] * 1e6)
                     if b.get("thr_msgs_b"):
                         cr.append(b["thr_cpu_b_s"] / b["thr_msgs_b"] * 1e6)
+                else:
+                    rthr.append(None)
             r = {"n": len(one), "bytes": nb}
             if one:
                 r.update(median_us=st.median(one), p99_us=pct(one, 99), p999_us=pct(one, 99.9),
@@ -221,7 +310,7 @@ def aggregate(raw, cfg):
                 r["hop_n"] = len(hop)
             if thr:
                 m = st.median(thr)
-                r.update(msgs_per_s=m, gb_per_s=m * nb / 1e9)
+                r.update(msgs_per_s=m, gb_per_s=m * nb / 1e9, round_msgs_per_s=rthr)
             if cs:
                 r["cpu_send_us_per_msg"] = st.median(cs)
             if cr:
@@ -316,6 +405,200 @@ def ratio_cells(rows, rat, cfg):
     return out
 
 
+# ---------------------------------------------------------------- typed messages (typed.py)
+TYPED_LABELS = {p[0]: p[1] for p in TY.TYPED_PAYLOADS}
+TYPED_BASES = {
+    "horus": "Python: `horus.CmdVel` on `horus.Topic(horus.CmdVel, name)`, dicts on `horus.Topic(name)`; "
+             "`try_recv` polling",
+    "horus-cpp": "C++: `horus::Topic<horus::msg::CmdVel>`, `try_recv` polling",
+}
+TYPED_PEERS = ("horus-robotics", "iceoryx2")
+CONSTRUCT_PREFIX = {"horus-robotics": "horus-robotics", "iceoryx2": "iceoryx2 ctypes"}
+# ratio columns: key -> label (latency and construction: peer / horus; throughput: horus / peer)
+TYPED_COLS = {
+    "cmdvel": "CmdVel latency",
+    "dict": "10-key dict latency",
+    "cmdvel_thr": "CmdVel msgs/s (horus / peer)",
+    "construct": "CmdVel(): horus keywords vs peer positional",
+    "construct_pos": "CmdVel(): positional both",
+    "construct_kw": "CmdVel(): keywords both",
+}
+KW, POS = "CmdVel(linear=1.0, angular=0.5)", "CmdVel(1.0, 0.5)"
+
+
+def typed_aggregate(raw_typed, raw_construct, cfg):
+    """rows[t][key] as aggregate() gives them (only the keys t supports), and the construction
+    rows {name: {"ns": min over rounds, "round_ns": [per-round min], "error"}}."""
+    rows = aggregate(raw_typed, cfg, keys_of=lambda t: typed_keys(t, cfg),
+                     nbytes=lambda k: TY.TYPED_PAYLOAD_BY_KEY[k][2] or 0)
+    construct = {}
+    for name, *_ in TY.CONSTRUCT:
+        per, errs = [], []
+        for rnd in raw_construct:
+            x = rnd.get(name) or {}
+            per.append(x.get("ns"))
+            if x.get("error"):
+                errs.append(x["error"])
+        ok = [v for v in per if v is not None]
+        if raw_construct:
+            construct[name] = {"ns": min(ok) if ok else None, "round_ns": per,
+                               "error": errs[0] if errs else None}
+    return rows, construct
+
+
+def typed_cells(rows, construct):
+    """cells[base][peer][col] = verdicts.cell() for the TYPED_COLS (where both sides have the row)."""
+    out = {}
+    for base in TYPED_BASES:
+        if base not in rows:
+            continue
+        out[base] = {}
+        for peer in TYPED_PEERS:
+            if peer not in rows:
+                continue
+            c = {}
+            for k in ("cmdvel", "dict"):
+                hb, pe = rows[base].get(k), rows[peer].get(k)
+                if hb is None or pe is None:
+                    continue
+                ratio = pe["median_us"] / hb["median_us"] if hb.get("median_us") and pe.get("median_us") else None
+                c[k] = V.cell(hb.get("round_medians_us") or [], pe.get("round_medians_us") or [], ratio=ratio)
+            hb, pe = rows[base].get("cmdvel"), rows[peer].get("cmdvel")
+            if hb is not None and pe is not None:
+                ratio = hb["msgs_per_s"] / pe["msgs_per_s"] if hb.get("msgs_per_s") and pe.get("msgs_per_s") else None
+                # higher is better: the "base" of the cell is the peer, so the ratio is horus / peer
+                c["cmdvel_thr"] = V.cell(pe.get("round_msgs_per_s") or [], hb.get("round_msgs_per_s") or [],
+                                         ratio=ratio)
+            if base == "horus" and construct:
+                pre = CONSTRUCT_PREFIX[peer]
+                for col, (bn, pn) in (("construct", (f"horus {KW}", f"{pre} {POS}")),
+                                      ("construct_pos", (f"horus {POS}", f"{pre} {POS}")),
+                                      ("construct_kw", (f"horus {KW}", f"{pre} {KW}"))):
+                    b, p = construct.get(bn) or {}, construct.get(pn) or {}
+                    ratio = p["ns"] / b["ns"] if b.get("ns") and p.get("ns") else None
+                    c[col] = V.cell(b.get("round_ns") or [], p.get("round_ns") or [], ratio=ratio)
+            out[base][peer] = c
+    return out
+
+
+def typed_goals(rows, cells, construct):
+    """The issue's goals, each checked on the pooled number and on every round (verdicts.goal)."""
+    G = TYPED_GOALS
+    goals = []
+
+    def lat(t, k, what, target):
+        r = (rows.get(t) or {}).get(k) or {}
+        goals.append((what, " µs", V.goal(r.get("median_us"), r.get("round_medians_us") or [], target, True)))
+
+    def rat(t, peer, k, what, target):
+        c = ((cells.get(t) or {}).get(peer) or {}).get(k) or {}
+        goals.append((what, "×", V.goal(c.get("ratio"), c.get("round_ratios") or [], target, False)))
+
+    lat("horus", "cmdvel", "horus CmdVel one-way latency (Python, polling), median", G["cmdvel_us"])
+    rat("horus", "horus-robotics", "cmdvel", "horus CmdVel latency vs horus-robotics CmdVel", G["cmdvel_vs_robotics"])
+    rat("horus", "iceoryx2", "cmdvel", "horus CmdVel latency vs iceoryx2 (Python, ctypes struct)",
+        G["cmdvel_vs_iceoryx2"])
+    lat("horus-cpp", "cmdvel", "horus-cpp CmdVel one-way latency (C++, polling), median", G["cpp_cmdvel_us"])
+    b = construct.get(f"horus {KW}") or {}
+    goals.append((f"constructing horus.{KW} (timeit, min)", " ns",
+                  V.goal(b.get("ns"), b.get("round_ns") or [], G["construct_ns"], True)))
+    lat("horus", "dict", "horus 10-key dict one-way latency (schemaless topic), median", G["dict_us"])
+    rat("horus", "horus-robotics", "dict", "horus 10-key dict latency vs horus-robotics dict topic",
+        G["dict_vs_robotics"])
+    return goals
+
+
+def fmt3(x):
+    """µs with ns resolution below 1 µs (the C++ typed rows are ~0.15 µs)."""
+    if x is None or x != x:
+        return "—"
+    return f"{x:.3f}" if x < 1 else fmt(x)
+
+
+def typed_section(typed, cfg, quick):
+    """The report's "Typed messages" section (markdown lines)."""
+    rows, cells, construct, goals = typed["rows"], typed["cells"], typed["construct"], typed["goals"]
+    L = ["## Typed messages", ""]
+    L.append("Small messages instead of buffers (bench/compare/typed.py; method: its docstring). **CmdVel** "
+             "(two float32: linear, angular): horus `horus.CmdVel` on `horus.Topic(horus.CmdVel, name)`, "
+             "horus-robotics its `CmdVel` on its `Topic(CmdVel, capacity, endpoint=)`, iceoryx2 a `ctypes.Structure` "
+             "of two `c_float` on `publish_subscribe(struct)` (`loan_uninit()` → `write_payload(struct)` → `send()`), "
+             "horus-cpp `horus::Topic<horus::msg::CmdVel>`. **10-key dict** (3 ints, 3 floats, 2 short strings, "
+             "a bool, None): horus `horus.Topic(name)` (schemaless), horus-robotics `Topic(name, capacity)` "
+             "(its GenericMessage; it refuses dicts over 4 KB). Every side makes a fresh message per send "
+             "(positional constructor arguments for all: `CmdVel(linear, angular)`), the receiver reads both "
+             "fields (dict: two entries); the same values for every transport (the sequence number and flags in "
+             "the fields). All receivers poll. Same processes, pinning, rounds and schedule as above "
+             f"(per round: up to {cfg['typed_lat_n']} latency round trips, {cfg['typed_thr_n']} throughput "
+             f"messages in windows of {T.WINDOW}); construction: timeit, {cfg['construct_number']} constructions "
+             f"x {cfg['construct_repeat']} repeats per round, min, pinned to the first core, loop overhead included.")
+    L.append("")
+    L.append("**Goals** (each checked on the pooled number and on every round):")
+    L.append("")
+    for what, unit, g in goals:
+        f = (lambda x: f"{x:.0f}") if unit == " ns" else (lambda x: f"{x:.3f}" if x < 1 else f"{x:.2f}")
+        L.append(V.goal_line(what, g, unit, f))
+    L.append("")
+    L.append(f"Ratios as in the headline (latency and construction: peer / horus; msgs/s: horus / peer; > 1 = horus "
+             f"better), [per-round min–max], {VERDICT_RULE}:")
+    L.append("")
+    for base, tab in cells.items():
+        cols = [k for k in TYPED_COLS if any(k in pr for pr in tab.values())]
+        L.append(f"Baseline **{base}** ({TYPED_BASES[base]}):")
+        L.append("")
+        L.append("| peer | " + " | ".join(TYPED_COLS[k] for k in cols) + " |")
+        L.append("|---|" + "---|" * len(cols))
+        for peer, pr in tab.items():
+            L.append(f"| {peer} | " + " | ".join(V.fmt_cell(pr[k]) if k in pr else "n/a" for k in cols) + " |")
+        L.append("")
+    L += V.summary_lines(V.summarize(cells, lambda k: TYPED_COLS[k]))
+    L.append("")
+    L.append("| transport | message | n | median µs | p99 µs | p99.9 µs | round medians µs | msgs/s "
+             "| CPU send µs/msg | CPU recv µs/msg |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|")
+    for k in cfg["typed_payloads"]:
+        for t, pr in rows.items():
+            r = pr.get(k)
+            if r is None:
+                continue
+            if "median_us" not in r:
+                L.append(f"| {t} | {TYPED_LABELS[k]} | 0 | FAILED: "
+                         f"{str(r.get('error', 'no samples')).replace('|', '/')[:300]} | | | | | | |")
+                continue
+            flag = "" if quick or r["n"] >= cfg["rounds"] * cfg["typed_lat_n"] else " (time cap or failed round)"
+            L.append(f"| {t} | {TYPED_LABELS[k]} | {r['n']}{flag} | {fmt3(r['median_us'])} | {fmt3(r['p99_us'])} | "
+                     f"{fmt3(r['p999_us'])} | {', '.join(fmt3(x) for x in r['round_medians_us'])} | "
+                     f"{fmt(r.get('msgs_per_s'))} | {fmt3(r.get('cpu_send_us_per_msg'))} | "
+                     f"{fmt3(r.get('cpu_recv_us_per_msg'))} |")
+    L.append("")
+    if construct:
+        L.append("| construction (one CmdVel of 1.0, 0.5) | ns, min over rounds | per-round min ns |")
+        L.append("|---|---|---|")
+        for name, c in construct.items():
+            if c.get("ns") is None:
+                L.append(f"| {name} | FAILED: {str(c.get('error')).replace('|', '/')[:200]} | |")
+                continue
+            L.append(f"| `{name}` | {c['ns']:.0f} | " + ", ".join("—" if x is None else f"{x:.0f}"
+                                                             for x in c["round_ns"]) + " |")
+        L.append("")
+    infos = sorted({f"{t} {TYPED_LABELS[k]}: {x}" for t, runs in typed.get("raw", {}).items() for d in runs
+                    for side in ("a", "b") for k, o in (((d.get(side) or {}).get("payloads")) or {}).items()
+                    if isinstance(o, dict) and o.get("info") for x in [o["info"]]})
+    if infos:
+        L.append("Backends the peers reported (per process, after the run): " + "; ".join(infos) + ".")
+        L.append("")
+    if typed.get("errors"):
+        for t, e in typed["errors"].items():
+            L.append(f"- typed row **{t}** could not run: {e}")
+        L.append("")
+    warn = [(t, k, r["warning"]) for t, pr in rows.items() for k, r in pr.items() if r.get("warning")]
+    for t, k, w in warn:
+        L.append(f"- warning: {t} / {TYPED_LABELS[k]}: a round failed: {w}")
+    if warn:
+        L.append("")
+    return L
+
+
 def make_plots(rows, cfg, info, stem):
     """latency vs payload (log-log, one line per transport) and throughput bars."""
     labels = {p[0]: p[1] for p in T.PAYLOADS}
@@ -380,7 +663,7 @@ VERDICT_RULE = ("verdict per cell: **ahead** only where every round's ratio is >
                 "every round's is < 1, otherwise _mixed/within noise_")
 
 
-def write_outputs(rows, rat, cells, info, cfg, errors, outdir, quick, elapsed):
+def write_outputs(rows, rat, cells, info, cfg, errors, outdir, quick, elapsed, typed=None):
     os.makedirs(outdir, exist_ok=True)
     day = dt.date.today().isoformat()
     stem = os.path.join(outdir, f"{day}-{info['host']}-compare" + ("-quick" if quick else ""))
@@ -389,7 +672,12 @@ def write_outputs(rows, rat, cells, info, cfg, errors, outdir, quick, elapsed):
         json.dump({"machine": info, "config": cfg, "rows": rows, "ratios": rat, "ratio_rounds": cells,
                    "verdict_rule": VERDICT_RULE.replace("*", "").replace("_", ""),
                    "summary": V.summarize(cells, lambda k: labels[k]), "errors": errors,
-                   "elapsed_s": elapsed}, f, indent=1)
+                   "elapsed_s": elapsed,
+                   "typed": None if typed is None else {
+                       "rows": typed["rows"], "ratio_rounds": typed["cells"], "construct": typed["construct"],
+                       "goals": [{"what": w, "unit": u.strip(), **g} for w, u, g in typed["goals"]],
+                       "summary": V.summarize(typed["cells"], lambda k: TYPED_COLS[k]),
+                       "errors": typed.get("errors")}}, f, indent=1)
     cols = ["transport", "payload", "bytes", "n", "median_us", "p99_us", "p999_us", "hop_median_us",
             "msgs_per_s", "gb_per_s", "cpu_send_us_per_msg", "cpu_recv_us_per_msg", "cpu_rt_a_us",
             "cpu_rt_b_us", "error"]
@@ -399,7 +687,10 @@ def write_outputs(rows, rat, cells, info, cfg, errors, outdir, quick, elapsed):
         for t, pr in rows.items():
             for k, r in pr.items():
                 w.writerow([t, k] + [r.get(c, "") for c in cols[2:]])
-    plots = make_plots(rows, cfg, info, stem)
+        for t, pr in (typed or {}).get("rows", {}).items():  # typed rows: payload cmdvel / dict
+            for k, r in pr.items():
+                w.writerow([t, k] + [r.get(c, "") for c in cols[2:]])
+    plots = make_plots(rows, cfg, info, stem) if rows else {}
 
     # ---- markdown
     L = []
@@ -408,6 +699,13 @@ def write_outputs(rows, rat, cells, info, cfg, errors, outdir, quick, elapsed):
     L.append("Generated by `bench/compare/run.py`" + (" --quick" if quick else "") +
              f" in {elapsed:.0f} s. Method: docs/performance.md, \"Comparison with peers\".")
     L.append("")
+    if not rows:  # --typed-only
+        L.append("(buffer rows not run: --typed-only)")
+        L.append("")
+        L += typed_section(typed, cfg, quick) if typed is not None else []
+        with open(stem + ".md", "w") as f:
+            f.write("\n".join(L))
+        return stem
     L.append("## Headline ratios (peer median latency / horus median latency, same run; > 1 = horus faster)")
     L.append("")
     L.append(f"Each cell: the ratio of the medians over all {cfg['rounds']} rounds, [min–max of the per-round "
@@ -433,6 +731,8 @@ def write_outputs(rows, rat, cells, info, cfg, errors, outdir, quick, elapsed):
                          f"**{b / a:.2f}×** (goal ≤ 1.2×)")
     L += V.summary_lines(V.summarize(cells, lambda k: labels[k]))
     L.append("")
+    if typed is not None:
+        L += typed_section(typed, cfg, quick)
     L.append("## Machine")
     L.append("")
     L.append(f"- CPU: {info.get('cpu', '?')}; cores online {info['cores_online']}, usable {info['cores_usable']} "
@@ -447,6 +747,11 @@ def write_outputs(rows, rat, cells, info, cfg, errors, outdir, quick, elapsed):
              f"messages (capped at {cfg['thr_cap']} s); warm-up {cfg['warm']} round trips "
              f"({cfg['warm_ring']} for ring/pool transports), then {cfg.get('warm_bursts', 0)} bursts of "
              f"{T.WINDOW} messages")
+    if typed is not None:
+        L.append(f"- typed rows: per round up to {cfg['typed_lat_n']} latency round trips (capped at "
+                 f"{cfg['typed_lat_cap']} s), {cfg['typed_thr_n']} throughput messages (capped at "
+                 f"{cfg['typed_thr_cap']} s), warm-up as the ring/pool transports; construction: timeit "
+                 f"{cfg['construct_number']} x {cfg['construct_repeat']} per round and venv")
     L.append("")
     L.append("## Results")
     L.append("")
@@ -508,6 +813,9 @@ def main():
     ap.add_argument("--out", help="output directory (default bench/results, quick: /tmp/horus-compare-quick)")
     ap.add_argument("--no-setup", action="store_true", help="do not run setup_venv.sh")
     ap.add_argument("--replot", metavar="JSON", help="only redraw the plots of an earlier run's .json")
+    ap.add_argument("--no-typed", action="store_true", help="skip the typed-message rows (typed.py)")
+    ap.add_argument("--typed-only", action="store_true", help="only the typed-message rows (no buffer rows)")
+    ap.add_argument("--typed-transports", help="comma list of " + ",".join(TY.TYPED_BY_NAME) + " (default: all)")
     a = ap.parse_args()
     if a.replot:
         d = json.load(open(a.replot))
@@ -518,7 +826,9 @@ def main():
         cfg["rounds"] = a.rounds
     if a.payloads:
         cfg["payloads"] = a.payloads.split(",")
-    tnames = a.transports.split(",") if a.transports else [t.name for t in T.TRANSPORTS]
+    tnames = [] if a.typed_only else (a.transports.split(",") if a.transports else [t.name for t in T.TRANSPORTS])
+    typed_names = [] if a.no_typed else (a.typed_transports.split(",") if a.typed_transports
+                                         else [t.name for t in TY.TYPED_TRANSPORTS])
     outdir = a.out or ("/tmp/horus-compare-quick" if a.quick else os.path.join(ROOT, "bench", "results"))
     t_start = time.time()
     if not a.no_setup:
@@ -528,25 +838,56 @@ def main():
     # the import checks start an interpreter and import torch each: run them side by side
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(2, len(os.sched_getaffinity(0)))) as ex:
         checked = list(ex.map(check_transport, tnames))
+        typed_checked = list(ex.map(check_typed, typed_names))
     for t, e in zip(tnames, checked):
         if e:
             errors[t] = e
             print(f"[compare] {t}: NOT RUN — {e}", flush=True)
         else:
             usable.append(t)
+    typed_errors, typed_usable = {}, []
+    for t, e in zip(typed_names, typed_checked):
+        if e:
+            typed_errors[t] = e
+            print(f"[compare] typed {t}: NOT RUN — {e}", flush=True)
+        else:
+            typed_usable.append(t)
+    # one job list per round: the buffer rows, the typed rows, the construction benchmark (one
+    # interpreter per venv); reversed on odd rounds; one process pair at a time
+    jobs = [("buf", t) for t in usable] + [("typed", t) for t in typed_usable]
+    if typed_names:
+        jobs += [("construct", v) for v in ("main", "bench") if os.path.exists(os.path.join(VENVS[v], "bin", "python"))]
     raw = {t: [] for t in usable}
+    raw_typed = {t: [] for t in typed_usable}
+    raw_construct = []
     for rnd in range(cfg["rounds"]):
-        order = usable if rnd % 2 == 0 else list(reversed(usable))
-        for t in order:
+        order = jobs if rnd % 2 == 0 else list(reversed(jobs))
+        raw_construct.append({})
+        for kind, t in order:
             t0 = time.time()
-            tag = f"{os.getpid() % 100000}r{rnd}{abs(hash(t)) % 1000}"
-            d = run_worker(t, cfg, tag)
-            raw[t].append(d)
+            if kind == "construct":
+                c = run_construct(t, cfg)
+                raw_construct[-1].update(c)
+                print(f"[compare] round {rnd + 1}/{cfg['rounds']} construct/{t:9s} {time.time() - t0:5.1f}s  " +
+                      "  ".join(f"{n}=" + (f"{x['ns']:.0f}ns" if x.get("ns") else "ERR") for n, x in c.items()),
+                      flush=True)
+                continue
+            tag = f"{os.getpid() % 100000}r{rnd}{abs(hash(kind + t)) % 1000}"
+            if kind == "typed":
+                d = run_typed_worker(t, cfg, tag)
+                raw_typed[t].append(d)
+                keys = typed_keys(t, cfg)
+            else:
+                d = run_worker(t, cfg, tag)
+                raw[t].append(d)
+                keys = cfg["payloads"]
             med = []
-            for k in cfg["payloads"]:
+            for k in keys:
                 pa = ((d.get("a") or {}).get("payloads") or {}).get(k, {})
-                med.append(f"{k}=" + (f"{st.median(pa['rtt_ns']) / 2000:.1f}us" if pa.get("rtt_ns") else "ERR"))
-            print(f"[compare] round {rnd + 1}/{cfg['rounds']} {t:15s} {time.time() - t0:5.1f}s  " + " ".join(med)
+                med.append(f"{k}=" + (f"{st.median(pa['rtt_ns']) / 2000:.{3 if kind == 'typed' else 1}f}us"
+                                      if pa.get("rtt_ns") else "ERR " + str(pa.get("error", ""))[:100]))
+            name = ("typed/" if kind == "typed" else "") + t
+            print(f"[compare] round {rnd + 1}/{cfg['rounds']} {name:15s} {time.time() - t0:5.1f}s  " + " ".join(med)
                   + (f"  ERROR {d['error'][:200]}" if d.get("error") else ""), flush=True)
     rows = aggregate(raw, cfg)
     for t, e in errors.items():
@@ -560,16 +901,39 @@ def main():
                 for k, c in pr.items()), flush=True)
     for ln in V.summary_lines(V.summarize(cells, lambda k: T.PAYLOAD_BY_KEY[k][1])):
         print("[compare] " + ln[2:], flush=True)
+    typed = None
+    if typed_names:
+        trows, construct = typed_aggregate(raw_typed, raw_construct, cfg)
+        for t, e in typed_errors.items():
+            trows[t] = {k: {"n": 0, "error": e} for k in typed_keys(t, cfg)}
+        tcells = typed_cells(trows, construct)
+        typed = {"rows": trows, "cells": tcells, "construct": construct,
+                 "goals": typed_goals(trows, tcells, construct), "errors": typed_errors, "raw": raw_typed}
+        for base, tab in tcells.items():
+            for t, pr in tab.items():
+                print(f"[compare] typed {base:9s} vs {t:15s} " + "  ".join(
+                    f"{k}: {V.fmt_ratio(c['ratio'])} [{V.fmt_spread(c)}] "
+                    f"{V.VERDICT_TEXT.get(c['verdict'], 'no verdict')}" for k, c in pr.items()), flush=True)
+        for what, unit, g in typed["goals"]:
+            print("[compare] goal " + V.goal_line(what, g, unit, lambda x: f"{x:.3f}")[2:], flush=True)
     info = machine_info()
-    stem = write_outputs(rows, rat, cells, info, cfg, errors, outdir, a.quick, time.time() - t_start)
+    stem = write_outputs(rows, rat, cells, info, cfg, errors, outdir, a.quick, time.time() - t_start, typed)
     print(f"[compare] wrote {stem}.md (+ .csv .json, plots) in {time.time() - t_start:.0f} s")
     # the harness itself must work: fail when horus (or, when asked for, horus-cpp) produced no numbers
     for base in ("horus", "horus-cpp"):
-        if base != "horus" and base not in tnames:
+        if a.typed_only or (base != "horus" and base not in tnames):
             continue
         if not rows.get(base) or not any(r.get("median_us") for r in rows[base].values()):
             print(f"[compare] FAILED: no {base} results", file=sys.stderr)
             return 1
+    # ... and the typed rows: horus (and horus-cpp, when asked for) must have CmdVel numbers, horus dict ones
+    for base, keys in (("horus", ("cmdvel", "dict")), ("horus-cpp", ("cmdvel",))):
+        if base not in typed_names:
+            continue
+        for k in keys:
+            if k in cfg["typed_payloads"] and not ((typed["rows"].get(base) or {}).get(k) or {}).get("median_us"):
+                print(f"[compare] FAILED: no typed {base} {k} results", file=sys.stderr)
+                return 1
     return 0
 
 

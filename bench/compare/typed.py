@@ -149,6 +149,10 @@ class HorusRoboticsMsg(HorusMsg):
             self.make = make_dict
             self.seq = _dict_seq
 
+    def info(self):
+        """Which of its backends horus-robotics picked (it chooses per topic at run time)."""
+        return f"send {self.tx.backend_type}, recv {self.rx.backend_type}"
+
 
 class CmdVelC(ctypes.Structure):
     """The iceoryx2 payload: CmdVel's C layout (two float32)."""
@@ -375,6 +379,8 @@ def child(role, tname, keys, cfg, tag, q):
         try:
             tr = cls(role, key, tag)
             (role_a if role == "a" else role_b)(tr, cfg, out)
+            if hasattr(tr, "info"):
+                out["info"] = tr.info()
         except Exception as e:  # reported per payload, the run goes on
             out["error"] = f"{type(e).__name__}: {e}"
             out["traceback"] = traceback.format_exc()[-2000:]

@@ -133,3 +133,50 @@ def summary_lines(summary: dict) -> list[str]:
         "- mixed/within noise (rounds disagree): " + ("; ".join(m) if m else "none in this run"),
         f"- ahead in every round: {summary['ahead']} of {summary['total']} cells",
     ]
+
+
+# ---------------------------------------------------------------- goals (typed-message section)
+MET, MISSED, PARTLY = "met", "missed", "partly"
+GOAL_TEXT = {MET: "met in every round", MISSED: "missed in every round", PARTLY: "met in some rounds only"}
+
+
+def meets(x: Optional[float], target: float, at_most: bool) -> Optional[bool]:
+    """Whether one value meets a goal: x <= target (at_most) or x >= target; None when x is unusable."""
+    if not _ok(x):
+        return None
+    return x <= target if at_most else x >= target
+
+
+def goal(value: Optional[float], rounds: Sequence[Optional[float]], target: float, at_most: bool) -> dict:
+    """A goal ("≤ 1.5 µs", "≥ 2×") checked on the pooled value and on every round's value.
+
+    status: "met" where every usable round meets it, "missed" where none does, "partly" in
+    between (like the ahead/behind/mixed verdicts: one round's number is not quoted as the
+    goal being met); None without a usable round. `pooled` says whether the pooled value
+    (the headline number) meets it."""
+    per = [meets(r, target, at_most) for r in rounds]
+    ok = [m for m in per if m is not None]
+    if not ok:
+        status = None
+    elif all(ok):
+        status = MET
+    elif not any(ok):
+        status = MISSED
+    else:
+        status = PARTLY
+    return {"value": value, "target": target, "at_most": at_most, "pooled": meets(value, target, at_most),
+            "status": status, "rounds_met": sum(ok), "rounds": len(ok), "rounds_total": len(per)}
+
+
+def goal_line(what: str, g: dict, unit: str = "", fmt=lambda x: f"{x:.2f}") -> str:
+    """'- <what>: **1.23 µs** (goal ≤ 1.5 µs: met in every round, 5/5)' (markdown)."""
+    v = "—" if not _ok(g.get("value")) else fmt(g["value"])
+    op = "≤" if g["at_most"] else "≥"
+    if g["status"] is None:
+        st_ = "no result"
+    else:
+        st_ = f"{GOAL_TEXT[g['status']]}, {g['rounds_met']}/{g['rounds']} rounds"
+        if g["rounds"] < g["rounds_total"]:
+            st_ += f" ({g['rounds_total'] - g['rounds']} failed)"
+    text = f"- {what}: **{v}{unit}** (goal {op} {fmt(g['target'])}{unit}: {st_})"
+    return text

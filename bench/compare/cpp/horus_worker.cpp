@@ -142,10 +142,10 @@ inline horus::msg::CmdVel cmdvel_of(uint64_t seq) {
     v.angular = static_cast<float>(seq >> FLAG_SHIFT);
     return v;
 }
-inline uint64_t read_seq(const horus::Stamped<horus::msg::CmdVel>& m) {
-    return static_cast<uint64_t>(m.value.linear) | (static_cast<uint64_t>(m.value.angular) << FLAG_SHIFT);
+inline uint64_t read_seq(const horus::msg::CmdVel& m) {
+    return static_cast<uint64_t>(m.linear) | (static_cast<uint64_t>(m.angular) << FLAG_SHIFT);
 }
-inline void touch(const horus::Stamped<horus::msg::CmdVel>&) {}  // read_seq reads both fields
+inline void touch(const horus::msg::CmdVel&) {}  // read_seq reads both fields
 
 struct Payload {
     const char* key;
@@ -231,9 +231,12 @@ class Transport {
 };
 
 // typed.py's horus rows for the C++ API: Topic<CmdVel> per direction, a fresh CmdVel per send.
+// recv() hands the role functions the received value (Topic<T>::try_recv's Stamped<T> minus
+// its metadata: GCC 12 warns maybe-uninitialized on an optional<Stamped<T>> kept across the
+// loop; the Stamped is still built by try_recv, so the cost is the same).
 class MsgTransport {
   public:
-    using Msg = horus::Stamped<horus::msg::CmdVel>;
+    using Msg = horus::msg::CmdVel;
     MsgTransport(char role, const Payload& p, const std::string& tag, bool spin, uint32_t cap)
         : spin_(spin),
           tx_("cmpt." + tag + "." + p.key + (role == 'a' ? ".ping" : ".pong"), cap),
@@ -243,12 +246,15 @@ class MsgTransport {
     void send(const horus::msg::CmdVel& m) { tx_.send(m); }
 
     std::optional<Msg> recv(double timeout_s) {
-        if (!spin_) return rx_.recv(std::chrono::nanoseconds(static_cast<int64_t>(timeout_s * 1e9)));
-        if (auto m = rx_.try_recv()) return m;
+        if (!spin_) {
+            if (auto m = rx_.recv(std::chrono::nanoseconds(static_cast<int64_t>(timeout_s * 1e9)))) return m->value;
+            return std::nullopt;
+        }
+        if (auto m = rx_.try_recv()) return m->value;
         const int64_t end = now_ns() + static_cast<int64_t>(timeout_s * 1e9);
         unsigned n = 0;
         for (;;) {
-            if (auto m = rx_.try_recv()) return m;
+            if (auto m = rx_.try_recv()) return m->value;
             if ((++n & 1023) == 0 && now_ns() > end) return std::nullopt;
         }
     }
