@@ -6,7 +6,6 @@ Received (read-only) messages come from a topic here only where read-only behavi
 what is checked; topics themselves are tested in test_typed_topics.py.
 """
 
-from __future__ import annotations
 
 import copy
 import itertools
@@ -293,7 +292,8 @@ def test_defaults_reserved_names_empty_and_subclassing_are_refused():
         class D:
             x: np.float32 = 1.0
 
-    for reserved in ("copy", "to_dict", "fields", "dtype", "timestamp_ns", "frame_id", "_hidden"):
+    for reserved in ("copy", "to_dict", "from_dict", "fields", "dtype", "layout_hash", "layout_text", "timestamp_ns",
+                     "frame_id", "set_timestamp_ns", "set_frame_id", "is_shared", "_hidden", "__weird"):
         with pytest.raises(TypeError, match="reserved"):
             horus.message(type("R", (), {"__annotations__": {reserved: np.uint8}, "__module__": __name__}))
     with pytest.raises(TypeError, match="no fields"):
@@ -312,6 +312,28 @@ def test_defaults_reserved_names_empty_and_subclassing_are_refused():
         @horus.message
         class WithBase(Base):
             x: np.uint8
+
+
+def _declare(name: str, anns: dict) -> type:
+    return horus.message(type(name, (), {"__annotations__": anns, "__module__": __name__}))
+
+
+def test_declaration_limits():
+    assert _declare("Limit64MiB", {"a": horus.array(np.uint8, 64 << 20)}).dtype.itemsize == 64 << 20
+    assert len(_declare("Limit256", {f"f{i}": np.uint8 for i in range(256)}).fields) == 256
+    with pytest.raises(ValueError, match="field 'a' of message TooBigDim"):
+        _declare("TooBigDim", {"a": horus.array(np.uint8, (64 << 20) + 1)})
+    with pytest.raises(ValueError, match="field 'a' of message TooBig.*larger than 67108864 bytes"):
+        _declare("TooBig", {"a": horus.array(np.float32, 2**25)})
+    with pytest.raises(ValueError, match="257 fields; at most 256"):
+        _declare("TooMany", {f"f{i}": np.uint8 for i in range(257)})
+    with pytest.raises(ValueError, match="field name 'é' of message BadField"):
+        _declare("BadField", {"é": np.uint8})
+    with pytest.raises(ValueError, match="message name 'É'"):
+        _declare("É", {"a": np.uint8})
+    with pytest.raises(ValueError, match="message name 'N{64}'"):
+        _declare("N" * 64, {"a": np.uint8})
+    assert _declare("N" * 63, {"a": np.uint8}).layout_text.startswith("N" * 63 + "{")
 
 
 # ----------------------------------------------------------------- construction
@@ -430,13 +452,29 @@ def test_int_array_fields_range_checked_at_both_ends(t):
         m.a = [True, False]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a list holding 2**64-1 (valid uint64) becomes a float64 array in "
-                                        "np.asarray and is refused with TypeError")
 def test_uint64_array_from_a_list_at_the_upper_end():
+    """Regression: [2**64 - 1, 0] became a float64 array in np.asarray and was refused."""
     m = horus.message(type("U64List", (), {"__annotations__": {"a": horus.array(np.uint64, 2)},
                                            "__module__": __name__}))()
     m.a = [2**64 - 1, 0]
-    assert int(m.a[0]) == 2**64 - 1
+    assert int(m.a[0]) == 2**64 - 1 and m.a.dtype == np.uint64
+    m.a = [2**63, 2**64 - 1]
+    assert m.a.tolist() == [2**63, 2**64 - 1]
+    with pytest.raises(ValueError, match=r"U64List\.a: value 18446744073709551616 is out of range for uint64"):
+        m.a = [2**64, 0]
+    with pytest.raises(ValueError, match="out of range for uint64"):
+        m.a = [-1, 2**64 - 1]
+    with pytest.raises(TypeError):
+        m.a = [2**63, 1.5]
+    assert m.a.tolist() == [2**63, 2**64 - 1]
+    i = horus.message(type("I64List", (), {"__annotations__": {"a": horus.array(np.int64, 2)},
+                                           "__module__": __name__}))()
+    i.a = [-(2**63), 2**63 - 1]
+    assert i.a.tolist() == [-(2**63), 2**63 - 1]
+    with pytest.raises(ValueError, match="out of range for int64"):
+        i.a = [2**63, 0]
+    with pytest.raises(ValueError, match="out of range for int64"):
+        i.a = [-(2**63) - 1, 0]
 
 
 def test_float_fields_range_and_types():
@@ -447,14 +485,20 @@ def test_float_fields_range_and_types():
     assert e.f32 == float("inf")
     e.f32 = float("nan")
     assert e.f32 != e.f32
-    for v in (1e39, -1e39, 3.5e38, np.float64(1e39), 10**39):
+    # Out of range = a finite value that would round to infinity: FLT_MAX + half an ULP
+    # (3.4028235677973366e38) and beyond; 65520 and beyond for float16.
+    for v in (3.4028235677973366e38, 3.4028236e38, -3.4028236e38, 1e39, -1e39, 3.5e38, np.float64(1e39), 10**39):
         with pytest.raises(ValueError, match=r"Every\.f32 = .* out of range for float32"):
             e.f32 = v
+    e.f32 = -3.4028235e38  # rounds to -FLT_MAX
+    assert e.f32 == -float(np.finfo(np.float32).max)
     e.f16 = 65504.0
+    assert e.f16 == 65504.0
+    e.f16 = 65519.0  # rounds to 65504
     assert e.f16 == 65504.0
     e.f16 = -65504
     assert e.f16 == -65504.0
-    for v in (65505.0, -70000.0, 1e39, 70000):
+    for v in (65520.0, -65520.0, 65520, -70000.0, 1e39, 70000):
         with pytest.raises(ValueError, match=r"Every\.f16 = .* out of range for float16"):
             e.f16 = v
     assert e.f16 == -65504.0
@@ -488,12 +532,27 @@ def test_float_array_fields_range_checked():
         e.vec = ["a", "b", "c", "d"]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: ints beyond float16's range assigned to a float16 array field become "
-                                        "inf silently (only float inputs are range-checked in _array_set)")
-def test_float16_array_refuses_out_of_range_ints():
+def test_float32_field_accepts_the_value_its_error_names_as_the_bound():
+    """Regression: 3.4028235e38 (rounds to FLT_MAX) was refused though the error names it as the bound."""
+    assert np.float32(3.4028235e38) == np.finfo(np.float32).max  # NumPy rounds it to FLT_MAX
     e = Every()
-    with pytest.raises(ValueError, match="out of range"):
-        e.halves = [70000, 0]
+    e.f32 = 3.4028235e38
+    assert e.f32 == float(np.finfo(np.float32).max)
+
+
+def test_float16_array_refuses_out_of_range_ints():
+    """Regression: ints beyond float16's range used to become inf silently."""
+    e = Every()
+    for v in ([70000, 0], [0, -65520], np.array([65520, 0], dtype=np.int32)):
+        with pytest.raises(ValueError, match=r"Every\.halves: value .* out of range for float16"):
+            e.halves = v
+    np.testing.assert_array_equal(e.halves, [0, 0])
+    e.halves = [65519, -65504]  # rounds to +-65504
+    np.testing.assert_array_equal(e.halves, [65504.0, -65504.0])
+    with pytest.raises(ValueError, match=r"Every\.vec: value .* out of range for float32"):
+        e.vec = [3.4028236e38, 0, 0, 0]
+    e.vec = [3.4028235e38, 0, 0, 0]  # rounds to FLT_MAX
+    assert e.vec[0] == np.finfo(np.float32).max
 
 
 def test_bool_fields():
@@ -655,6 +714,43 @@ def test_received_message_is_read_only_everywhere(no_leak):
     del r, v, nested, c
 
 
+def test_nested_views_of_a_received_message_are_read_only(no_leak):
+    @horus.message
+    class Inner:
+        v: horus.array(np.float32, 3)
+        n: np.uint8
+
+    @horus.message
+    class Outer:
+        tag: np.uint8
+        inner: Inner
+
+    r = received(Outer(1, Inner([1, 2, 3], 4)))
+    inner = r.inner
+    assert inner.is_shared() and (inner.n, inner.v.tolist()) == (4, [1.0, 2.0, 3.0])
+    assert not inner.v.flags.writeable
+    with pytest.raises(ValueError):
+        inner.v[0] = 5
+    with pytest.raises(horus.ReadOnlyError):
+        inner.n = 5
+    with pytest.raises(horus.ReadOnlyError):
+        inner.v = [0, 0, 0]
+    assert inside(inner.v, r)
+    c = inner.copy()
+    c.v[0] = 9
+    assert c.v[0] == 9 and r.inner.v[0] == 1
+    del r, inner, c
+
+
+def test_array_view_outlives_its_message():
+    v = Battery().cell_voltages
+    import gc
+
+    gc.collect()
+    v[3] = 2.0
+    assert v.tolist() == [0, 0, 0, 2.0, 0, 0, 0, 0]
+
+
 def test_sent_message_stays_writable(no_leak):
     b = Battery(voltage=1.0)
     t = Topic(Battery, unique("sent"))
@@ -722,6 +818,14 @@ def test_to_dict_from_dict_round_trip():
         Every.from_dict({"nope": 1})
 
 
+def test_to_dict_from_dict_round_trip_of_large_uint64_array_values():
+    """Regression: to_dict() of a uint64 array with a value >= 2**63 gave a list from_dict() refused."""
+    cls = horus.message(type("U64Dict", (), {"__annotations__": {"a": horus.array(np.uint64, 2)},
+                                             "__module__": __name__}))
+    m = cls(a=np.array([2**63, 1], dtype=np.uint64))
+    assert cls.from_dict(m.to_dict()) == m
+
+
 def test_repr():
     b = Battery(12.4, charging=True, name="pack", timestamp_ns=5, frame_id="base")
     r = repr(b)
@@ -748,7 +852,14 @@ def test_pickle_of_a_received_message_is_writable(no_leak):
     p = pickle.loads(pickle.dumps(r))
     assert p == r and not p.is_shared() and p.timestamp_ns == 1
     p.voltage = 4.0
-    del r
+    scan = horus.LaserScan(count=3, timestamp_ns=9, frame_id="lidar")
+    scan.ranges[:] = np.arange(2048)
+    rs = received(scan)  # pooled: a view of a pool block
+    ps = pickle.loads(pickle.dumps(rs))
+    assert ps == scan and not ps.is_shared() and (ps.timestamp_ns, ps.frame_id) == (9, "lidar")
+    ps.ranges[0] = -1.0
+    assert rs.ranges[0] == 0.0
+    del r, rs
 
 
 def test_buffer_protocol_is_the_c_bytes():
