@@ -7,7 +7,7 @@ stub cannot drift from it: tests/test_msg_stubs.py checks the committed file equ
 script's output.
 
 Each class gets its fields with the types reading them gives (float, int, bool, str,
-numpy.typing.NDArray[...] for arrays, list[str] for arrays of strings, the nested
+numpy.typing.NDArray[...] for arrays, tuple[str, ...] for arrays of strings, the nested
 message class) and an __init__ taking the fields (by position in order, or by name;
 each optional: unset fields are zero or empty) plus the keywords timestamp_ns and
 frame_id. Array and nested-message fields are properties whose setters take what an
@@ -55,9 +55,9 @@ def _c_type(kind: str, arg: Any, dims: tuple[int, ...]) -> str:
     return base + "".join(f"[{d}]" for d in dims)
 
 
-def _nested_list(inner: str, ndim: int) -> str:
+def _nested_tuple(inner: str, ndim: int) -> str:
     for _ in range(ndim):
-        inner = f"list[{inner}]"
+        inner = f"tuple[{inner}, ...]"
     return inner
 
 
@@ -91,7 +91,7 @@ def render() -> str:
                 if kind == "record":
                     getter, setter = str(arg), f"{arg} | dict[str, Any]"
                 elif kind == "string":
-                    getter, setter = _nested_list("str", len(dims)), _nested_seq("str", len(dims))
+                    getter, setter = _nested_tuple("str", len(dims)), _nested_seq("str", len(dims))
                 else:
                     getter, setter = f"numpy.typing.NDArray[{_np_scalar(arg)}]", "numpy.typing.ArrayLike"
                 out.append(f"    @property\n    def {fname}(self) -> {getter}: ...{comment}\n")

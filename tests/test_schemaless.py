@@ -177,9 +177,6 @@ def test_zero_d_array_keeps_its_shape(no_leak):
         del got, p
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a datetime64/timedelta64 array (no object dtype) is refused with "
-                                        "ValueError \"cannot include dtype 'M' in a buffer\" (send_data asks for "
-                                        "PyBUF_FORMAT)")
 @pytest.mark.parametrize("dtype", ["datetime64[ns]", "timedelta64[ms]"])
 def test_datetime_arrays_round_trip(dtype):
     p = Pair("dt64")

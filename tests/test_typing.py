@@ -331,9 +331,9 @@ assert odom.pose.position.y == 2.0 and odom.twist.linear.z == 3.0
 assert isinstance(odom.pose, horus.msg.Pose) and odom.pose_covariance.dtype == np.float64
 
 joints = horus.JointState(count=2, name=["a", "b"] + [""] * 30)
-reveal_type(joints.name)  # reveal: list[str]
+reveal_type(joints.name)  # reveal: tuple[str, ...]
 reveal_type(joints.count)  # reveal: int
-assert joints.name[:2] == ["a", "b"] and type(joints.count) is int
+assert joints.name[:2] == ("a", "b") and type(joints.count) is int
 scan = horus.LaserScan(angle_min=-1.5, ranges=np.zeros(2048, np.float32), count=0)
 reveal_type(scan.ranges)  # reveal: numpy.ndarray[tuple[Any, ...], numpy.dtype[numpy.float32]]
 assert scan.ranges.dtype == np.float32

@@ -99,10 +99,20 @@ const RecordTypeInfo* receive_type(PyTopic& t, uint64_t hash) {
     return record_type_for_hash(hash);
 }
 
-nb::object data_module() {
-    static PyObject* m = nullptr;
-    if (!m) m = nb::module_::import_("horus._data").release().ptr();
-    return nb::borrow(m);
+/// horus._data's encode, decode and CORRUPT (looked up once).
+struct DataCodec {
+    PyObject* encode;
+    PyObject* decode;
+    PyObject* corrupt;
+};
+
+const DataCodec& data_codec() {
+    static DataCodec c = [] {
+        nb::module_ m = nb::module_::import_("horus._data");
+        return DataCodec{nb::getattr(m, "encode").release().ptr(), nb::getattr(m, "decode").release().ptr(),
+                         nb::getattr(m, "CORRUPT").release().ptr()};
+    }();
+    return c;
 }
 
 /// Sends a typed message (a record object).
@@ -122,7 +132,7 @@ void send_record(PyTopic& t, RecordObject* r) {
 /// arrays in it copied after it into one block:
 ///   u32 header bytes | u32 arrays | header | u64 offset per array | arrays, 64-byte aligned
 void send_data(PyTopic& t, nb::handle value) {
-    nb::tuple enc = nb::borrow<nb::tuple>(data_module().attr("encode")(value));
+    nb::tuple enc = nb::borrow<nb::tuple>(nb::handle(data_codec().encode)(value));
     nb::bytes header = nb::borrow<nb::bytes>(enc[0]);
     nb::list arrays = nb::borrow<nb::list>(enc[1]);
     const std::size_t n = nb::len(arrays);
@@ -139,7 +149,7 @@ void send_data(PyTopic& t, nb::handle value) {
     uint64_t total = 8 + hlen + 8 * n;
     std::vector<uint64_t> offsets(n);
     for (std::size_t i = 0; i < n; ++i) {
-        if (PyObject_GetBuffer(arrays[i].ptr(), &views[i], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) != 0)
+        if (PyObject_GetBuffer(arrays[i].ptr(), &views[i], PyBUF_C_CONTIGUOUS) != 0)
             throw nb::python_error();
         ++got;
         total = (total + 63) / 64 * 64;
@@ -202,9 +212,15 @@ nb::object try_recv(PyTopic& t) {
                 }
                 case MessageKind::Data: {
                     BytesMessage m = BytesMessage::received(desc, std::move(block));
-                    nb::object payload = make_payload(std::move(m));
-                    nb::object decoded = data_module().attr("decode")(payload);
-                    if (decoded.is(data_module().attr("CORRUPT"))) break;
+                    // Inline: the bytes are in our copy of the descriptor; pooled: a _Payload
+                    // keeps the block alive for the arrays that view it.
+                    nb::object payload =
+                        m.is_inline() ? nb::steal(PyBytes_FromStringAndSize(reinterpret_cast<const char*>(m.data()),
+                                                                            static_cast<Py_ssize_t>(m.desc.size)))
+                                      : make_payload(std::move(m));
+                    if (!payload.is_valid()) throw nb::python_error();
+                    nb::object decoded = nb::handle(data_codec().decode)(payload);
+                    if (decoded.is(data_codec().corrupt)) break;
                     return decoded;
                 }
             }
@@ -388,8 +404,13 @@ void bind_topic(nb::module_& m) {
         .def_prop_ro("name", [](const PyTopic& t) { return t.ring().name(); }, "Topic name.")
         .def_prop_ro("capacity", [](const PyTopic& t) { return t.ring().capacity(); },
                      "Ring slots: how far a subscriber may fall behind before losing messages.")
-        .def_prop_ro("message_type", [](const PyTopic& t) {
-                         return t.message_type.is_none() ? type_of_kind(t.ring().kind()) : t.message_type;
+        .def_prop_ro("message_type", [](const PyTopic& t) -> nb::object {
+                         if (!t.message_type.is_none()) return t.message_type;
+                         // Opened untyped: what the topic carries now.
+                         if (t.ring().kind() == static_cast<uint32_t>(MessageKind::Record))
+                             if (const RecordTypeInfo* info = record_type_for_hash(t.ring().type_hash()))
+                                 return nb::borrow(reinterpret_cast<PyObject*>(info->cls));
+                         return type_of_kind(t.ring().kind());
                      },
                      "The message class this topic carries (None if not known yet, or schemaless).")
         .def_prop_ro("type_description", [](const PyTopic& t) { return t.ring().type_description(); },

@@ -1,5 +1,6 @@
 // py_message.cpp — shared helpers of the message bindings (see py_message.hpp).
 #include "py_message.hpp"
+#include "py_views.hpp"
 
 #include <sstream>
 
@@ -52,10 +53,13 @@ BufferView::BufferView(nb::handle obj, const char* what) {
 
 BufferView::~BufferView() { PyBuffer_Release(&view_); }
 
-nb::object records_view(nb::object arr, uint64_t hash) {
+nb::object records_view(nb::object arr, const Message& msg) {
     static PyObject* helper = nullptr;
     if (!helper) helper = nb::getattr(nb::module_::import_("horus._message"), "_records_view").release().ptr();
-    return nb::borrow(helper)(arr, hash);
+    nb::object view = nb::borrow(helper)(arr, msg.record_hash());
+    // NumPy copies flags at derivation: the structured view must be sealed on its own.
+    if (!msg.is_shared() && !view.is(arr)) track_writable_view(msg.block(), view);
+    return view;
 }
 
 nb::object framework_view(nb::handle self, const Message& msg, Framework framework) {

@@ -47,8 +47,9 @@ class BufferView {
 
 /// The framework views of a message; `import_name` is the module a framework needs.
 /// A Tensor of records' uint8 view `arr` (..., record size) as a structured array of
-/// the record class with layout `hash` (zero-copy); `arr` itself if no class is declared.
-nb::object records_view(nb::object arr, uint64_t hash);
+/// the record class of `msg` (zero-copy; sealed with the block like `arr`); `arr` itself
+/// if no class is declared.
+nb::object records_view(nb::object arr, const Message& msg);
 
 nb::object framework_view(nb::handle self, const Message& msg, Framework framework);
 
@@ -104,7 +105,7 @@ void bind_message_common(nb::class_<T>& cls) {
              [](nb::handle self) {
                  const T& m = nb::cast<const T&>(self);
                  nb::object a = framework_view(self, m, Framework::NumPy);
-                 return m.record_hash() ? records_view(std::move(a), m.record_hash()) : a;
+                 return m.record_hash() ? records_view(std::move(a), m) : a;
              },
              "Zero-copy NumPy view of the payload (read-only if the message is shared). A Tensor "
              "of records gives a structured array of the message's dtype.")

@@ -503,7 +503,12 @@ void record_dealloc(PyObject* obj) {
 }
 
 int record_setattro(PyObject* obj, PyObject* name, PyObject* value) {
-    // Only the fields (data descriptors) can be set: a typo never creates a new attribute.
+    // Only the fields (data descriptors) can be set: a typo never creates a new attribute,
+    // and __class__ stays (another class would read these bytes with another layout).
+    if (PyUnicode_Check(name) && PyUnicode_CompareWithASCIIString(name, "__class__") == 0) {
+        PyErr_SetString(PyExc_TypeError, "the class of a typed message cannot be changed");
+        return -1;
+    }
     PyObject* attr = PyUnicode_Check(name) ? _PyType_Lookup(Py_TYPE(obj), name) : nullptr;
     if (attr && Py_TYPE(attr)->tp_descr_set) return Py_TYPE(attr)->tp_descr_set(attr, obj, value);
     auto* self = reinterpret_cast<RecordObject*>(obj);

@@ -8,98 +8,174 @@ arrays as read-only NumPy views of that block: no copy. Layout of the payload:
 
     u32 header bytes | u32 arrays | header | u64 offset of each array | arrays
 
-There is no size cap other than the pool. Tuples come back as tuples (an extension
-type), dict keys may be any of these values that is hashable.
+There is no size cap other than the pool. Tuples come back as tuples (an extension type
+holding the items), so at most MAX_TUPLE_DEPTH tuples may nest inside each other (each
+level is a MessagePack document of its own); lists and dicts nest up to msgpack's limit.
 """
 
 from __future__ import annotations
 
+import struct
+import threading
 from typing import Any
 
 import msgpack
 import numpy as np
 
-__all__ = ["encode", "decode", "CORRUPT"]
+__all__ = ["encode", "decode", "CORRUPT", "MAX_TUPLE_DEPTH"]
 
 _EXT_ARRAY = 1
 _EXT_TUPLE = 2
+
+#: Tuples nested deeper than this are refused (ValueError on send; dropped on receive).
+MAX_TUPLE_DEPTH = 8
 
 #: What decode() returns for a payload that is not a valid message (the core drops it).
 CORRUPT = object()
 
 _SUPPORTED = "dict, list, tuple, str, int, float, bool, None, bytes and NumPy arrays (or NumPy scalars)"
+_HEAD = struct.Struct("<II")
+_BASIC = (bool, int, float, str, bytes)
 
 
-def encode(value: Any) -> tuple[bytes, list[np.ndarray]]:
-    """(MessagePack header, the NumPy arrays it refers to, C-contiguous)."""
-    arrays: list[np.ndarray] = []
+class _Encoder:
+    """One per thread: a reusable Packer and the arrays of the message being encoded."""
 
-    def default(obj: Any) -> Any:
+    def __init__(self) -> None:
+        self.arrays: list[np.ndarray] = []
+        self.depth = 0
+        self.packer = msgpack.Packer(default=self.default, strict_types=True, use_bin_type=True)
+
+    def default(self, obj: Any) -> Any:
         if isinstance(obj, np.ndarray):
-            if obj.dtype.hasobject:
-                raise TypeError(f"cannot send a NumPy array of dtype {obj.dtype} (it holds Python objects); {_SUPPORTED}")
-            a = obj if obj.flags.c_contiguous else obj.copy(order="C")  # (keeps 0-d arrays 0-d)
-            arrays.append(a)
-            descr = np.lib.format.dtype_to_descr(a.dtype)
-            return msgpack.ExtType(_EXT_ARRAY, msgpack.packb([descr, list(a.shape), len(arrays) - 1]))
+            return self.array(obj)
+        if isinstance(obj, np.void):  # a structured scalar: its item() (a tuple), like other NumPy scalars
+            return self.default(obj.item())
         if isinstance(obj, np.generic):
-            return obj.item()
+            v = obj.item()
+            if isinstance(v, _BASIC):
+                return v
+            raise TypeError(f"cannot send a NumPy {type(obj).__name__} ({_short(obj)}) on a schemaless topic; "
+                            f"it carries {_SUPPORTED}")
         if isinstance(obj, tuple):
-            return msgpack.ExtType(_EXT_TUPLE, _pack(list(obj)))
+            if self.depth >= MAX_TUPLE_DEPTH:
+                raise ValueError(f"cannot send tuples nested more than {MAX_TUPLE_DEPTH} deep on a schemaless topic "
+                                 "(use lists for deeper nesting)")
+            self.depth += 1
+            try:
+                inner = msgpack.packb(list(obj), default=self.default, strict_types=True, use_bin_type=True)
+            finally:
+                self.depth -= 1
+            return msgpack.ExtType(_EXT_TUPLE, inner)
         if isinstance(obj, dict):
             return dict(obj)
         if isinstance(obj, list):
             return list(obj)
-        for t in (int, float, str, bytes):  # subclasses (IntEnum, str enums): their base value
-            if isinstance(obj, t):
-                return t(obj)
+        if isinstance(obj, bytearray | memoryview):
+            return bytes(obj)
+        # Subclasses (IntEnum, str enums): their base value, not their str().
+        if isinstance(obj, str):
+            return str.__str__(obj)
+        if isinstance(obj, int):
+            return int.__index__(obj)
+        if isinstance(obj, float):
+            return float.__float__(obj)
+        if isinstance(obj, bytes):
+            return bytes.__getitem__(obj, slice(None))
         raise TypeError(f"cannot send a value of type {type(obj).__qualname__} ({_short(obj)}) on a schemaless "
                         f"topic; it carries {_SUPPORTED}")
 
-    def _pack(v: Any) -> bytes:
-        try:
-            return msgpack.packb(v, default=default, strict_types=True, use_bin_type=True)
-        except OverflowError as e:
-            raise ValueError(f"cannot send {_short(v)}: an int beyond MessagePack's range (-2**63 to 2**64-1) ({e})") from None
-        except ValueError as e:
-            raise ValueError(f"cannot send {_short(v)}: {e}") from None
+    def array(self, obj: np.ndarray) -> msgpack.ExtType:
+        if isinstance(obj, np.ma.MaskedArray):
+            raise TypeError("cannot send a NumPy masked array on a schemaless topic (its mask would be lost); "
+                            "send .data and .mask as two arrays")
+        if obj.dtype.hasobject:
+            raise TypeError(f"cannot send a NumPy array of dtype {obj.dtype} (it holds Python objects); {_SUPPORTED}")
+        a = obj if obj.flags.c_contiguous else obj.copy(order="C")  # (keeps 0-d arrays 0-d)
+        self.arrays.append(a.reshape(-1).view(np.uint8))  # its bytes (any dtype, datetime64 too)
+        descr = np.lib.format.dtype_to_descr(a.dtype)
+        return msgpack.ExtType(_EXT_ARRAY, msgpack.packb([descr, list(a.shape), len(self.arrays) - 1]))
 
-    return _pack(value), arrays
+
+_tls = threading.local()
+
+
+def encode(value: Any) -> tuple[bytes, list[np.ndarray]]:
+    """(MessagePack header, the bytes (uint8 views) of the NumPy arrays it refers to)."""
+    enc: _Encoder | None = getattr(_tls, "encoder", None)
+    if enc is None:
+        enc = _tls.encoder = _Encoder()
+    enc.arrays = []
+    enc.depth = 0
+    try:
+        header = enc.packer.pack(value)
+    except OverflowError as e:
+        enc.packer.reset()
+        raise ValueError(f"cannot send {_short(value)}: an int beyond MessagePack's range (-2**63 to 2**64-1) ({e})"
+                         ) from None
+    except ValueError as e:
+        enc.packer.reset()
+        raise ValueError(f"cannot send {_short(value)}: {e}") from None
+    except BaseException:
+        enc.packer.reset()
+        raise
+    arrays, enc.arrays = enc.arrays, []
+    return header, arrays
+
+
+class _Decoder:
+    """The ext hook of one payload: arrays are views of `mv` at `offsets`."""
+
+    __slots__ = ("mv", "offsets", "depth")
+
+    def __init__(self, mv: memoryview | None, offsets: Any) -> None:
+        self.mv, self.offsets, self.depth = mv, offsets, 0
+
+    def hook(self, code: int, data: bytes) -> Any:
+        if code == _EXT_TUPLE:
+            if self.depth >= MAX_TUPLE_DEPTH:
+                raise ValueError("tuples nested too deep")
+            self.depth += 1
+            try:
+                return tuple(msgpack.unpackb(data, ext_hook=self.hook, strict_map_key=False))
+            finally:
+                self.depth -= 1
+        if code != _EXT_ARRAY or self.mv is None:
+            raise ValueError(f"unknown extension type {code}")
+        descr, shape, index = msgpack.unpackb(data, strict_map_key=False)
+        dt = np.lib.format.descr_to_dtype(descr if isinstance(descr, str) else [tuple(x) for x in descr])
+        if dt.hasobject or not 0 <= index < len(self.offsets):
+            raise ValueError("bad array reference")
+        count = 1
+        for d in shape:
+            if not isinstance(d, int) or d < 0:
+                raise ValueError("bad shape")
+            count *= d
+        off = int(self.offsets[index])
+        if off + count * dt.itemsize > self.mv.nbytes:
+            raise ValueError("array outside the payload")
+        return np.frombuffer(self.mv, dtype=dt, count=count, offset=off).reshape(shape)
 
 
 def decode(payload: Any) -> Any:
-    """The value of a received payload (a read-only buffer that keeps the pool block alive),
-    or CORRUPT."""
-    mv = memoryview(payload)
+    """The value of a received payload (bytes, or a read-only buffer that keeps the pool
+    block alive), or CORRUPT."""
     try:
+        mv = memoryview(payload)
         if mv.nbytes < 8:
             return CORRUPT
-        head = np.frombuffer(mv, dtype="<u4", count=2)
-        hlen, n = int(head[0]), int(head[1])
+        hlen, n = _HEAD.unpack_from(mv)
         if 8 + hlen + 8 * n > mv.nbytes:
             return CORRUPT
-        offsets = np.frombuffer(mv, dtype="<u8", count=n, offset=8 + hlen)
-
-        def ext_hook(code: int, data: bytes) -> Any:
-            if code == _EXT_TUPLE:
-                return tuple(msgpack.unpackb(data, ext_hook=ext_hook, strict_map_key=False, use_list=True))
-            if code != _EXT_ARRAY:
-                raise ValueError(f"unknown extension type {code}")
-            descr, shape, index = msgpack.unpackb(data, strict_map_key=False)
-            dt = np.lib.format.descr_to_dtype(descr if isinstance(descr, str) else [tuple(x) for x in descr])
-            if dt.hasobject or not 0 <= index < n:
-                raise ValueError("bad array reference")
-            count = int(np.prod(shape)) if shape else 1
-            off = int(offsets[index])
-            if off + count * dt.itemsize > mv.nbytes:
-                raise ValueError("array outside the payload")
-            return np.frombuffer(mv, dtype=dt, count=count, offset=off).reshape(shape)
-
-        return msgpack.unpackb(mv[8 : 8 + hlen], ext_hook=ext_hook, strict_map_key=False, raw=False)
+        dec = _Decoder(mv, struct.unpack_from(f"<{n}Q", mv, 8 + hlen)) if n else _Decoder(None, ())
+        return msgpack.unpackb(mv[8 : 8 + hlen], ext_hook=dec.hook, strict_map_key=False)
     except Exception:  # noqa: BLE001 (anything a corrupt payload makes msgpack or numpy raise)
         return CORRUPT
 
 
 def _short(v: Any) -> str:
-    r = repr(v)
+    try:
+        r = repr(v)
+    except Exception:  # noqa: BLE001
+        r = f"<{type(v).__qualname__}>"
     return r if len(r) <= 60 else r[:57] + "..."

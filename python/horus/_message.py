@@ -41,6 +41,8 @@ RESERVED = frozenset(
     }
 )
 
+_MAX_ELEMENTS = 64 << 20  # RecordLayout::kMaxSize: 64 MiB per message
+
 _SCALARS = {
     bool: np.dtype(np.bool_),
     int: np.dtype(np.int64),
@@ -82,6 +84,9 @@ class array:  # noqa: N801
             _scalar_dtype(element, f"horus.array({_name(element)}, ...)")
         self.element = element
         self.shape = tuple(int(d) for d in dims)
+        if int(np.prod(self.shape, dtype=object)) > _MAX_ELEMENTS:
+            raise ValueError(f"{self!r}: {int(np.prod(self.shape, dtype=object))} elements; a message holds at most "
+                             f"{_MAX_ELEMENTS} bytes, so an array field at most that many elements")
 
     def __repr__(self) -> str:
         shape = self.shape[0] if len(self.shape) == 1 else self.shape
@@ -187,7 +192,10 @@ def _declare(cls: type, ns: dict[str, Any]) -> None:
                 "every field starts at zero (or empty), set values in the constructor"
             )
         fields.append(_resolve(name, fname, ann))
-    dtype = np.dtype({"names": [f.name for f in fields], "formats": [f.format for f in fields], "aligned": True})
+    try:
+        dtype = np.dtype({"names": [f.name for f in fields], "formats": [f.format for f in fields], "aligned": True})
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"message {name}: its fields do not make a valid C layout ({e})") from None
     offsets = typing.cast("MappingProxyType[str, tuple[Any, int]]", dtype.fields)  # not None: a structured dtype
     specs = [(f.name, f.kind, f.arg, f.dims, offsets[f.name][1]) for f in fields]
     layout_hash, text, size, _align = _core._declare_record(cls, name, specs, dtype.itemsize)
@@ -323,9 +331,16 @@ def message(cls: type[_T]) -> type[_T]:
 def _array_get(obj: Any, index: int) -> Any:
     el, count, offset, dims, kind, _cap = type(obj)._horus_arrays[index]
     a = np.frombuffer(obj, dtype=el, count=count, offset=offset).reshape(dims)
-    if kind == "string":
-        return np.vectorize(lambda b: b.decode("utf-8", "replace"), otypes=[object])(a).tolist()
+    if kind == "string":  # a copy: a tuple (of tuples), so that item assignment cannot be silently lost
+        return _nested_tuple([b.decode("utf-8", "replace") for b in a.reshape(-1)], dims)
     return a
+
+
+def _nested_tuple(flat: list[str], dims: tuple[int, ...]) -> tuple[Any, ...]:
+    if len(dims) == 1:
+        return tuple(flat)
+    step = len(flat) // dims[0]
+    return tuple(_nested_tuple(flat[i * step : (i + 1) * step], dims[1:]) for i in range(dims[0]))
 
 
 def _array_set(obj: Any, index: int, value: Any) -> None:

@@ -98,6 +98,16 @@ TensorDescriptor Message::validate(const TensorDescriptor& in, MessageKind expec
     return d;
 }
 
+std::string Message::first_invalid_record() const {
+    if (!record_ || !record_->has_checks() || record_->size() == 0) return {};
+    const uint64_t n = nbytes() / record_->size();
+    for (uint64_t i = 0; i < n; ++i) {
+        std::string bad = record_->first_invalid(data() + i * record_->size());
+        if (!bad.empty()) return "record " + std::to_string(i) + ": " + bad;
+    }
+    return {};
+}
+
 void Message::require_writable(const char* operation) const {
     if (is_shared())
         throw ReadOnlyError(std::string(operation) + "() on a shared " +

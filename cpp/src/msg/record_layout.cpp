@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "horus/base/error.hpp"
+#include "horus/msg/utf8.hpp"
 
 namespace horus {
 namespace {
@@ -124,11 +125,18 @@ std::shared_ptr<const RecordLayout> RecordLayout::make(std::string name, std::ve
         if (offset > kMaxSize)
             throw InvalidArgument("message " + name + " is larger than " + std::to_string(kMaxSize) + " bytes");
         layout->alignment_ = std::max(layout->alignment_, f.alignment);
-        // Nested bools and padding, at their place in this record.
+        // What valid() checks (bools, strings) and the padding, nested ones at their place here.
+        const auto element_name = [&](uint64_t i) {
+            return f.count == 1 && f.dims.empty() ? f.name : f.name + "[" + std::to_string(i) + "]";
+        };
         if (f.kind == FieldKind::Scalar && f.dtype == DType::Bool)
-            for (uint64_t i = 0; i < f.count; ++i) layout->bool_offsets_.push_back(f.offset + i);
+            for (uint64_t i = 0; i < f.count; ++i) layout->checks_.push_back({f.offset + i, 0, element_name(i)});
+        if (f.kind == FieldKind::String)
+            for (uint64_t i = 0; i < f.count; ++i)
+                layout->checks_.push_back({f.offset + i * f.string_capacity, f.string_capacity, element_name(i)});
         if (f.kind == FieldKind::Record) {
-            for (uint64_t b : f.record->bool_offsets_) layout->bool_offsets_.push_back(f.offset + b);
+            for (const Check& c : f.record->checks_)
+                layout->checks_.push_back({f.offset + c.offset, c.capacity, f.name + "." + c.field});
             for (auto [b, e] : f.record->padding_) layout->padding_.emplace_back(f.offset + b, f.offset + e);
         }
         layout->fields_.push_back(std::move(f));
@@ -155,13 +163,24 @@ const RecordField* RecordLayout::find(std::string_view name) const {
     return nullptr;
 }
 
-int64_t RecordLayout::first_invalid_bool(const std::byte* bytes) const {
-    for (uint64_t o : bool_offsets_)
-        if (std::to_integer<unsigned>(bytes[o]) > 1) return static_cast<int64_t>(o);
-    return -1;
+std::string RecordLayout::first_invalid(const std::byte* bytes) const {
+    for (const Check& c : checks_) {
+        if (c.capacity == 0) {
+            const unsigned v = std::to_integer<unsigned>(bytes[c.offset]);
+            if (v > 1)
+                return "field '" + c.field + "' (offset " + std::to_string(c.offset) + ") holds byte " +
+                       std::to_string(v) + "; a bool is 0 or 1";
+            continue;
+        }
+        const char* p = reinterpret_cast<const char*>(bytes + c.offset);
+        const std::string_view text(p, strnlen(p, c.capacity));
+        const std::size_t bad = first_invalid_utf8(text);
+        if (bad != std::string_view::npos)
+            return "field '" + c.field + "' (offset " + std::to_string(c.offset) + ") is not UTF-8 at byte " +
+                   std::to_string(bad);
+    }
+    return {};
 }
-
-bool RecordLayout::valid(const std::byte* bytes) const { return first_invalid_bool(bytes) < 0; }
 
 void RecordLayout::clear_padding(std::byte* bytes) const {
     for (auto [b, e] : padding_) std::memset(bytes + b, 0, e - b);

@@ -27,6 +27,9 @@ Tensor Tensor::received(const TensorDescriptor& desc, Block b, uint64_t record_h
             if (t.record_ && t.record_->size() != d.record_size)
                 throw ShmError("corrupt descriptor: records of " + std::to_string(d.record_size) + " bytes on a topic of " +
                                t.record_->name() + " (" + std::to_string(t.record_->size()) + " bytes)");
+            // Bools of 0/1 and UTF-8 text only, as for single typed messages.
+            if (std::string bad = t.first_invalid_record(); !bad.empty())
+                throw ShmError("received Tensor of " + t.record_->name() + " records holds an invalid value (" + bad + ")");
         }
     }
     return t;

@@ -11,6 +11,10 @@ namespace horus {
 
 BytesMessage make_record_message(const RecordLayout& layout, const void* value, uint64_t timestamp_ns,
                                  std::string_view frame_id) {
+    if (layout.has_checks()) {
+        const std::string bad = layout.first_invalid(static_cast<const std::byte*>(value));
+        if (!bad.empty()) throw InvalidArgument("cannot send this " + layout.name() + ": " + bad);
+    }
     BytesMessage m = BytesMessage::allocate(MessageKind::Record, layout.hash(), layout.size());
     std::memcpy(m.data(), value, layout.size());
     layout.clear_padding(m.data());

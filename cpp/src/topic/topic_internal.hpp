@@ -79,6 +79,10 @@ enum class TypeUse { Open, Send };
 void check_type_locked(tl::TopicHeader* h, const std::string& name, uint32_t kind, const RecordLayout* record,
                        TypeUse use);
 
+/// `p` (at most `capacity` bytes, NUL-terminated or not) with every byte outside
+/// printable ASCII replaced by '?': header text that a corrupt writer may have garbled.
+std::string printable(const char* p, std::size_t capacity);
+
 /// "BatteryState messages (layout hash 0x...: BatteryState{...}60)" for the topic in `h`.
 std::string topic_type_str(const tl::TopicHeader* h);
 

@@ -267,7 +267,7 @@ uint64_t TopicRing::type_hash() const { return header_->type_hash.load(std::memo
 
 std::string TopicRing::type_name() const {
     if (type_hash() == 0) return {};
-    return std::string(header_->type_name, strnlen(header_->type_name, tl::kTypeNameCapacity));
+    return printable(header_->type_name, tl::kTypeNameCapacity);
 }
 
 std::string TopicRing::type_description() const {

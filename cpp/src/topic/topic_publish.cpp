@@ -13,6 +13,9 @@ namespace tl = topic_layout;
 using namespace topic_internal;
 
 void TopicRing::publish(Message& msg) {
+    if (msg.record_layout() && msg.record_layout()->has_checks())
+        if (std::string bad = msg.first_invalid_record(); !bad.empty())
+            throw InvalidArgument("cannot send this Tensor of " + msg.record_layout()->name() + " records: " + bad);
     publish_wire(msg.descriptor(), static_cast<uint32_t>(msg.kind()), msg.record_layout().get(), &msg, nullptr);
 }
 

@@ -34,15 +34,23 @@ void set_type_locked(tl::TopicHeader* h, const RecordLayout& record) {
 
 }  // namespace
 
+/// Header text as printable ASCII (names and layouts are; a corrupt header may not be).
+std::string printable(const char* p, std::size_t capacity) {
+    std::string s(p, strnlen(p, capacity));
+    for (char& c : s)
+        if (c < 0x20 || c > 0x7E) c = '?';
+    return s;
+}
+
 std::string topic_type_str(const tl::TopicHeader* h) {
     const uint32_t k = h->kind.load(std::memory_order_acquire);
     const uint64_t hash = h->type_hash.load(std::memory_order_acquire);
     if (hash == 0) return kind_str(k) + " messages";
-    const std::string_view name(h->type_name, strnlen(h->type_name, tl::kTypeNameCapacity));
-    const std::string_view text(h->type_text, strnlen(h->type_text, tl::kTypeTextCapacity));
+    const std::string name = printable(h->type_name, tl::kTypeNameCapacity);
+    const std::string text = printable(h->type_text, tl::kTypeTextCapacity);
     if (k == static_cast<uint32_t>(MessageKind::Record))
-        return std::string(name) + " messages with " + layout_str(hash, text);
-    return "Tensors of " + std::string(name) + " records with " + layout_str(hash, text);
+        return name + " messages with " + layout_str(hash, text);
+    return "Tensors of " + name + " records with " + layout_str(hash, text);
 }
 
 void check_type_locked(tl::TopicHeader* h, const std::string& name, uint32_t kind, const RecordLayout* record,
@@ -64,6 +72,10 @@ void check_type_locked(tl::TopicHeader* h, const std::string& name, uint32_t kin
     const uint64_t hash = h->type_hash.load(std::memory_order_acquire);
     if (record) {
         if (hash == 0) {
+            // A Tensor topic that already carried plain tensors stays plain: typing it now
+            // would make its publishers' next send fail.
+            if (k == static_cast<uint32_t>(MessageKind::Tensor) && h->write_seq.load(std::memory_order_acquire) > 0)
+                refuse();
             set_type_locked(h, *record);
         } else if (hash != record->hash()) {
             refuse();

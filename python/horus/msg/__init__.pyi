@@ -306,7 +306,7 @@ class JointState(TypedMessage):
 
     count: int  # uint32 at offset 0
     @property
-    def name(self) -> list[str]: ...  # string(32)[32] at offset 4
+    def name(self) -> tuple[str, ...]: ...  # string(32)[32] at offset 4
     @name.setter
     def name(self, value: Sequence[str]) -> None: ...
     @property

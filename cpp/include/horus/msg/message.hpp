@@ -61,6 +61,9 @@ class Message {
     /// ... and its layout hash (set on a received Tensor of records even when the layout
     /// is unknown here); 0 for every other message.
     uint64_t record_hash() const { return record_hash_; }
+    /// For a Tensor of records whose layout is known: "" if every record is a valid value
+    /// (RecordLayout::valid), else which one is not. "" for every other message.
+    std::string first_invalid_record() const;
 
   protected:
     /// A new message of this shape in a fresh pool block (contents unspecified).

@@ -85,11 +85,13 @@ class RecordLayout : public std::enable_shared_from_this<RecordLayout> {
     /// The field called `name`, or nullptr.
     const RecordField* find(std::string_view name) const;
 
-    /// True when `bytes` (size() of them) is a value a C++ receiver may read: every bool
-    /// is 0 or 1, in nested records too. Other bytes (text, floats) are always valid.
-    bool valid(const std::byte* bytes) const;
-    /// The offset of the first bool byte that is neither 0 nor 1, or -1.
-    int64_t first_invalid_bool(const std::byte* bytes) const;
+    /// True when `bytes` (size() of them) is a value both languages can read: every bool
+    /// is 0 or 1 and every string is UTF-8 up to its first NUL, in nested records too.
+    bool valid(const std::byte* bytes) const { return checks_.empty() || first_invalid(bytes).empty(); }
+    /// "" if valid(), else what is wrong: "field 'charging' (offset 40) holds byte 7; a bool is 0 or 1".
+    std::string first_invalid(const std::byte* bytes) const;
+    /// False when every byte pattern is a valid value (no bools, no strings): valid() is free.
+    bool has_checks() const { return !checks_.empty(); }
     /// Sets every padding byte of `bytes` to 0 (a C++ struct's padding is unspecified;
     /// zeroed, equal values have equal bytes and no stack garbage leaves the process).
     void clear_padding(std::byte* bytes) const;
@@ -106,7 +108,12 @@ class RecordLayout : public std::enable_shared_from_this<RecordLayout> {
     uint64_t alignment_ = 1;
     uint64_t hash_ = 0;
     std::string text_;
-    std::vector<uint64_t> bool_offsets_;                  // every bool byte, nested included
+    struct Check {
+        uint64_t offset;
+        uint64_t capacity;  // 0: a bool byte; else a string of this capacity
+        std::string field;  // for messages: "charging", "pose.name[3]"
+    };
+    std::vector<Check> checks_;                           // every bool and string, nested included
     std::vector<std::pair<uint64_t, uint64_t>> padding_;  // [begin, end) ranges, nested included
 };
 
