@@ -81,18 +81,26 @@ void TopicRing::publish_wire(const TensorDescriptor& d, uint32_t kind, const Rec
     if (header_->waiters.load(std::memory_order_seq_cst) > 0) futex_wake_all(header_->futex_word);
 }
 
-bool TopicRing::try_read(uint64_t& cursor, uint64_t& dropped, TensorDescriptor& desc, Block& block) {
+bool TopicRing::try_read(uint64_t& cursor, uint64_t& dropped, uint64_t& published, TensorDescriptor& desc,
+                         Block& block) {
     Pool& pool = Pool::instance();
     if (!pool.attached()) pool.require_attached();  // no slot: say so, never count messages as dropped
     for (;;) {
-        // The slot first: when message `cursor` is there, its seq says so, and a poll that
-        // finds it touches one cache line (seq and a small descriptor share it) instead of
-        // two. Only otherwise does write_seq tell "not sent yet" from "overwritten".
+        // The slot first: when message `cursor` is there and numbered below the reader's
+        // last view of write_seq (`published`), the read touches only the slot's line (seq
+        // and a small descriptor share it). Otherwise write_seq decides, as it always did:
+        // only messages below it are read, so the cursor never passes it (a corrupt slot
+        // cannot lead it on, nor wrap it at 2^64).
         tl::TopicSlot* slot = &slots_[cursor & (capacity_ - 1)];
         const uint64_t expect = seqlock::complete(cursor);
         uint64_t s1 = slot->seq.load(std::memory_order_acquire);
+        if (s1 == expect && cursor >= published) {
+            published = header_->write_seq.load(std::memory_order_seq_cst);
+            if (cursor >= published) s1 = ~expect;  // not announced yet: handled as a miss below
+        }
         if (s1 != expect) {
             const uint64_t ws = header_->write_seq.load(std::memory_order_seq_cst);
+            published = ws;
             if (cursor >= ws) {
                 cursor = ws;
                 return false;
