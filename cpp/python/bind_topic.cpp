@@ -183,6 +183,13 @@ nb::object try_recv(PyTopic& t) {
         TensorDescriptor desc;
         Block block;
         if (!t.endpoint.try_read(desc, block)) return nb::none();
+        // A message of another kind than the topic's is corrupt (only a foreign writer puts
+        // one there): never handed to a typed topic's reader.
+        const uint32_t topic_kind = t.ring().kind();
+        if (topic_kind != 0 && static_cast<uint32_t>(desc.kind) != topic_kind) {
+            t.endpoint.count_dropped();
+            continue;
+        }
         try {
             switch (desc.kind) {
                 case MessageKind::Image: return nb::cast(Image::received(desc, std::move(block)));

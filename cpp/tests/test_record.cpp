@@ -240,3 +240,20 @@ TEST(RecordNode, NodesSendAndReceiveTypedMessages) {
     a.send(name, horus::msg::CmdVel{});
     EXPECT_THROW(b.recv<horus::Image>(name), horus::TypeMismatch);  // a message is there, of another kind
 }
+
+namespace {
+HORUS_MESSAGE(FourD, (horus::Array<float, 2, 2, 2, 2>, x), (uint8_t, tail));
+#define HORUS_TEST_F10(p) (uint8_t, p##0), (uint8_t, p##1), (uint8_t, p##2), (uint8_t, p##3), (uint8_t, p##4), \
+    (uint8_t, p##5), (uint8_t, p##6), (uint8_t, p##7), (uint8_t, p##8), (uint8_t, p##9)
+HORUS_MESSAGE(Wide, HORUS_TEST_F10(a), HORUS_TEST_F10(b), HORUS_TEST_F10(c), HORUS_TEST_F10(d), HORUS_TEST_F10(e),
+              HORUS_TEST_F10(f), HORUS_TEST_F10(g), HORUS_TEST_F10(h), HORUS_TEST_F10(i), HORUS_TEST_F10(j),
+              HORUS_TEST_F10(k), HORUS_TEST_F10(l), HORUS_TEST_F10(m), HORUS_TEST_F10(n), HORUS_TEST_F10(o));
+#undef HORUS_TEST_F10
+}  // namespace
+
+TEST(Record, FourDimensionalArraysAndWideMessagesDeclare) {
+    EXPECT_EQ(FourD::horus_layout().fields()[0].type_text(), "float32[2][2][2][2]");
+    EXPECT_EQ(FourD::horus_layout().size(), 68u);
+    EXPECT_EQ(Wide::horus_layout().fields().size(), 150u);
+    EXPECT_EQ(Wide::horus_layout().fields()[149].name, "o9");
+}

@@ -8,7 +8,8 @@ arrays as read-only NumPy views of that block: no copy. Layout of the payload:
 
     u32 header bytes | u32 arrays | header | u64 offset of each array | arrays
 
-There is no size cap other than the pool. Tuples come back as tuples (an extension type
+There is no size cap other than the pool. msgpack.ExtType values of other codes than 1 and
+2 (horus's) and msgpack.Timestamp pass through as MessagePack carries them. Tuples come back as tuples (an extension type
 holding the items), so at most MAX_TUPLE_DEPTH tuples may nest inside each other (each
 level is a MessagePack document of its own); lists and dicts nest up to msgpack's limit.
 """
@@ -140,8 +141,10 @@ class _Decoder:
                 return tuple(msgpack.unpackb(data, ext_hook=self.hook, strict_map_key=False))
             finally:
                 self.depth -= 1
-        if code != _EXT_ARRAY or self.mv is None:
-            raise ValueError(f"unknown extension type {code}")
+        if code != _EXT_ARRAY:
+            return msgpack.ExtType(code, data)  # not ours: MessagePack's own value, passed through
+        if self.mv is None:
+            raise ValueError("an array reference in a message without arrays")
         descr, shape, index = msgpack.unpackb(data, strict_map_key=False)
         dt = np.lib.format.descr_to_dtype(descr if isinstance(descr, str) else [tuple(x) for x in descr])
         if dt.hasobject or not 0 <= index < len(self.offsets):

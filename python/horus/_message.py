@@ -332,7 +332,9 @@ def _array_get(obj: Any, index: int) -> Any:
     el, count, offset, dims, kind, _cap = type(obj)._horus_arrays[index]
     a = np.frombuffer(obj, dtype=el, count=count, offset=offset).reshape(dims)
     if kind == "string":  # a copy: a tuple (of tuples), so that item assignment cannot be silently lost
-        return _nested_tuple([b.decode("utf-8", "replace") for b in a.reshape(-1)], dims)
+        # Each element is its text up to the first NUL, as for a scalar string field and C++'s
+        # String<N>::view() (receivers check that part is UTF-8).
+        return _nested_tuple([b.split(b"\0", 1)[0].decode("utf-8", "replace") for b in a.reshape(-1)], dims)
     return a
 
 

@@ -12,8 +12,8 @@
 // The struct is standard-layout and trivially copyable (static_assert), so its bytes
 // are the message. Field types: bool, int8_t..uint64_t, float, double, horus::Float16,
 // horus::Array<T, Dims...> (T a scalar or a horus::String<N>), horus::String<N>, and
-// other HORUS_MESSAGE types (nested by value). Up to 64 fields; a type with commas in
-// it (horus::Array<float, 8>) needs no extra parentheses.
+// other HORUS_MESSAGE types (nested by value). Up to 256 fields; a type with up to four
+// commas in it (horus::Array<float, 2, 2, 2, 2>) needs no extra parentheses.
 //
 // horus::Stamped<T> is a message with the metadata every message carries beside its
 // fields (timestamp_ns, frame_id); Topic<T> sends and receives it (topic/record_topic.hpp).
@@ -142,11 +142,13 @@ std::shared_ptr<const RecordLayout> find_record_layout(uint64_t hash);
 
 // ---- preprocessor machinery -------------------------------------------------------
 #define HORUS_PP_PARENS ()
-#define HORUS_PP_EXPAND(...) HORUS_PP_EXPAND3(HORUS_PP_EXPAND3(HORUS_PP_EXPAND3(HORUS_PP_EXPAND3(__VA_ARGS__))))
+#define HORUS_PP_EXPAND(...) HORUS_PP_EXPAND4(HORUS_PP_EXPAND4(HORUS_PP_EXPAND4(HORUS_PP_EXPAND4(__VA_ARGS__))))
+#define HORUS_PP_EXPAND4(...) HORUS_PP_EXPAND3(HORUS_PP_EXPAND3(HORUS_PP_EXPAND3(HORUS_PP_EXPAND3(__VA_ARGS__))))
 #define HORUS_PP_EXPAND3(...) HORUS_PP_EXPAND2(HORUS_PP_EXPAND2(HORUS_PP_EXPAND2(HORUS_PP_EXPAND2(__VA_ARGS__))))
 #define HORUS_PP_EXPAND2(...) HORUS_PP_EXPAND1(HORUS_PP_EXPAND1(HORUS_PP_EXPAND1(HORUS_PP_EXPAND1(__VA_ARGS__))))
 #define HORUS_PP_EXPAND1(...) __VA_ARGS__
-// HORUS_PP_FOR_EACH(m, data, a, b, c) -> m(data, a) m(data, b) m(data, c)   (up to 64 items)
+// HORUS_PP_FOR_EACH(m, data, a, b, c) -> m(data, a) m(data, b) m(data, c)   (up to 256 items:
+// RecordLayout::kMaxFields)
 #define HORUS_PP_FOR_EACH(macro, data, ...) \
     __VA_OPT__(HORUS_PP_EXPAND(HORUS_PP_FOR_EACH_HELPER(macro, data, __VA_ARGS__)))
 #define HORUS_PP_FOR_EACH_HELPER(macro, data, a1, ...) \
@@ -154,19 +156,21 @@ std::shared_ptr<const RecordLayout> find_record_layout(uint64_t hash);
 #define HORUS_PP_FOR_EACH_AGAIN() HORUS_PP_FOR_EACH_HELPER
 #define HORUS_PP_CAT(a, b) HORUS_PP_CAT_I(a, b)
 #define HORUS_PP_CAT_I(a, b) a##b
-#define HORUS_PP_NARGS(...) HORUS_PP_NARGS_I(__VA_ARGS__, 5, 4, 3, 2, 1, 0)
-#define HORUS_PP_NARGS_I(_1, _2, _3, _4, _5, n, ...) n
+#define HORUS_PP_NARGS(...) HORUS_PP_NARGS_I(__VA_ARGS__, 6, 5, 4, 3, 2, 1, 0)
+#define HORUS_PP_NARGS_I(_1, _2, _3, _4, _5, _6, n, ...) n
 // A field (type, name): the type may contain commas (template arguments), the name is last.
 #define HORUS_PP_FIELD_TYPE(...) HORUS_PP_CAT(HORUS_PP_FIELD_TYPE_, HORUS_PP_NARGS(__VA_ARGS__))(__VA_ARGS__)
 #define HORUS_PP_FIELD_TYPE_2(a, n) a
 #define HORUS_PP_FIELD_TYPE_3(a, b, n) a, b
 #define HORUS_PP_FIELD_TYPE_4(a, b, c, n) a, b, c
 #define HORUS_PP_FIELD_TYPE_5(a, b, c, d, n) a, b, c, d
+#define HORUS_PP_FIELD_TYPE_6(a, b, c, d, e, n) a, b, c, d, e
 #define HORUS_PP_FIELD_NAME(...) HORUS_PP_CAT(HORUS_PP_FIELD_NAME_, HORUS_PP_NARGS(__VA_ARGS__))(__VA_ARGS__)
 #define HORUS_PP_FIELD_NAME_2(a, n) n
 #define HORUS_PP_FIELD_NAME_3(a, b, n) n
 #define HORUS_PP_FIELD_NAME_4(a, b, c, n) n
 #define HORUS_PP_FIELD_NAME_5(a, b, c, d, n) n
+#define HORUS_PP_FIELD_NAME_6(a, b, c, d, e, n) n
 #define HORUS_PP_STR(x) HORUS_PP_STR_I(x)
 #define HORUS_PP_STR_I(x) #x
 
