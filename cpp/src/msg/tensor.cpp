@@ -23,7 +23,7 @@ Tensor Tensor::received(const TensorDescriptor& desc, Block b, uint64_t record_h
     if (d.record_size != 0) {
         t.record_hash_ = record_hash;
         if (record_hash != 0) {
-            t.record_ = find_record_layout(record_hash);
+            t.record_ = find_record_layout(record_hash).get();  // registered: lives as long as the process
             if (t.record_ && t.record_->size() != d.record_size)
                 throw ShmError("corrupt descriptor: records of " + std::to_string(d.record_size) + " bytes on a topic of " +
                                t.record_->name() + " (" + std::to_string(t.record_->size()) + " bytes)");
@@ -47,7 +47,7 @@ void Tensor::set_record_layout(std::shared_ptr<const RecordLayout> layout) {
     require_writable("set_record_layout");
     if (!layout) {
         desc_.record_size = 0;
-        record_.reset();
+        record_ = nullptr;
         record_hash_ = 0;
         return;
     }
@@ -58,7 +58,8 @@ void Tensor::set_record_layout(std::shared_ptr<const RecordLayout> layout) {
                               " dimensions");
     desc_.record_size = static_cast<uint32_t>(layout->size());
     record_hash_ = layout->hash();
-    record_ = std::move(layout);
+    register_record_layout(layout);  // kept for the process's life: record_ may point at it
+    record_ = find_record_layout(layout->hash()).get();
 }
 
 void Tensor::require_records(uint64_t hash, const std::string& name) const {

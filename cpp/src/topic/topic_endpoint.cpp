@@ -9,14 +9,14 @@
 namespace horus {
 
 TopicEndpoint::TopicEndpoint(std::shared_ptr<TopicRing> ring)
-    : ring_(std::move(ring)), cursor_(ring_->write_sequence()), published_(cursor_) {
+    : ring_(std::move(ring)), cursor_(ring_->write_sequence()) {
     subscribe();
 }
 
 TopicEndpoint::~TopicEndpoint() { unsubscribe(); }
 
 TopicEndpoint::TopicEndpoint(TopicEndpoint&& other) noexcept
-    : ring_(std::move(other.ring_)), cursor_(other.cursor_), published_(other.published_), dropped_(other.dropped_),
+    : ring_(std::move(other.ring_)), cursor_(other.cursor_), dropped_(other.dropped_),
       entry_(std::exchange(other.entry_, kNoEntry)), owner_(other.owner_), has_read_(other.has_read_) {}
 
 TopicEndpoint& TopicEndpoint::operator=(TopicEndpoint&& other) noexcept {
@@ -24,7 +24,6 @@ TopicEndpoint& TopicEndpoint::operator=(TopicEndpoint&& other) noexcept {
         unsubscribe();
         ring_ = std::move(other.ring_);
         cursor_ = other.cursor_;
-        published_ = other.published_;
         dropped_ = other.dropped_;
         entry_ = std::exchange(other.entry_, kNoEntry);
         owner_ = other.owner_;
@@ -62,7 +61,7 @@ bool TopicEndpoint::try_read(TensorDescriptor& desc, Block& block) {
         if (entry_ == kNoEntry) subscribe();  // a publisher that starts reading
     }
     const uint64_t before = cursor_;
-    const bool got = ring_->try_read(cursor_, dropped_, published_, desc, block);
+    const bool got = ring_->try_read(cursor_, dropped_, desc, block);
     // After the block was acquired: publishers may now release what we passed. An inline
     // message holds no block, so reading it releases nothing: the cursor is published
     // again with the next message that has one (or the next empty read), which keeps

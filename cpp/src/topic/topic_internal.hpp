@@ -48,8 +48,10 @@ inline TensorDescriptor load_descriptor(tl::TopicSlot& slot) {
 
 /// The words that carry content, the others zero: what a reader uses.
 inline TensorDescriptor load_message_descriptor(tl::TopicSlot& slot) {
+    const uint64_t word0 = std::atomic_ref<uint64_t>(slot.words[0]).load(std::memory_order_relaxed);
+    if (!is_bytes_kind(static_cast<MessageKind>(word0 & 0xFF))) return load_descriptor(slot);  // a tensor: every word
     uint64_t words[tl::kDescriptorWords] = {};
-    words[0] = std::atomic_ref<uint64_t>(slot.words[0]).load(std::memory_order_relaxed);
+    words[0] = word0;
     const WireExtent e = wire_extent(words[0]);
     for (std::size_t i = 1; i < e.head; ++i)
         words[i] = std::atomic_ref<uint64_t>(slot.words[i]).load(std::memory_order_relaxed);

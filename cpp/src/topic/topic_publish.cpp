@@ -16,7 +16,7 @@ void TopicRing::publish(Message& msg) {
     if (msg.record_layout() && msg.record_layout()->has_checks())
         if (std::string bad = msg.first_invalid_record(); !bad.empty())
             throw InvalidArgument("cannot send this Tensor of " + msg.record_layout()->name() + " records: " + bad);
-    publish_wire(msg.descriptor(), static_cast<uint32_t>(msg.kind()), msg.record_layout().get(), &msg, nullptr);
+    publish_wire(msg.descriptor(), static_cast<uint32_t>(msg.kind()), msg.record_layout(), &msg, nullptr);
 }
 
 void TopicRing::publish(const BytesDescriptor& d, const RecordLayout* record, Block* payload) {
@@ -37,7 +37,10 @@ void TopicRing::publish_wire(const TensorDescriptor& d, uint32_t kind, const Rec
     // leaves the topic as it was, and the guard always unlocks.
     {
         RobustLock guard = lock();
-        check_type_locked(header_, name_, kind, record, TypeUse::Send);
+        // The topic's type is set once: the common case (it is this message's) is two loads.
+        if (header_->kind.load(std::memory_order_acquire) != kind ||
+            header_->type_hash.load(std::memory_order_acquire) != (record ? record->hash() : 0))
+            check_type_locked(header_, name_, kind, record, TypeUse::Send);
         const uint64_t s = header_->write_seq.load(std::memory_order_relaxed);
         tl::TopicSlot& slot = slots_[s & (capacity_ - 1)];
         // An odd seq means a publisher died mid-write: its descriptor is not trusted (the
@@ -81,43 +84,28 @@ void TopicRing::publish_wire(const TensorDescriptor& d, uint32_t kind, const Rec
     if (header_->waiters.load(std::memory_order_seq_cst) > 0) futex_wake_all(header_->futex_word);
 }
 
-bool TopicRing::try_read(uint64_t& cursor, uint64_t& dropped, uint64_t& published, TensorDescriptor& desc,
-                         Block& block) {
+bool TopicRing::try_read(uint64_t& cursor, uint64_t& dropped, TensorDescriptor& desc, Block& block) {
     Pool& pool = Pool::instance();
     if (!pool.attached()) pool.require_attached();  // no slot: say so, never count messages as dropped
     for (;;) {
-        // The slot first: when message `cursor` is there and numbered below the reader's
-        // last view of write_seq (`published`), the read touches only the slot's line (seq
-        // and a small descriptor share it). Otherwise write_seq decides, as it always did:
-        // only messages below it are read, so the cursor never passes it (a corrupt slot
-        // cannot lead it on, nor wrap it at 2^64).
+        const uint64_t ws = header_->write_seq.load(std::memory_order_seq_cst);
+        if (cursor >= ws) {
+            cursor = ws;
+            return false;
+        }
+        if (ws - cursor > capacity_) {
+            dropped += ws - cursor - capacity_;
+            cursor = ws - capacity_;
+        }
         tl::TopicSlot* slot = &slots_[cursor & (capacity_ - 1)];
         const uint64_t expect = seqlock::complete(cursor);
-        uint64_t s1 = slot->seq.load(std::memory_order_acquire);
-        if (s1 == expect && cursor >= published) {
-            published = header_->write_seq.load(std::memory_order_seq_cst);
-            if (cursor >= published) s1 = ~expect;  // not announced yet: handled as a miss below
-        }
+        const uint64_t s1 = slot->seq.load(std::memory_order_acquire);
         if (s1 != expect) {
-            const uint64_t ws = header_->write_seq.load(std::memory_order_seq_cst);
-            published = ws;
-            if (cursor >= ws) {
-                cursor = ws;
-                return false;
-            }
-            if (ws - cursor > capacity_) {
-                dropped += ws - cursor - capacity_;
-                cursor = ws - capacity_;
-                continue;
-            }
-            s1 = slot->seq.load(std::memory_order_acquire);  // (completed meanwhile?)
-            if (s1 != expect) {
-                // s1 > expect: overwritten before we got to it. s1 < expect cannot be written
-                // by a correct publisher once write_seq passed it: a corrupt ring. Skip it.
-                ++dropped;
-                ++cursor;
-                continue;
-            }
+            // s1 > expect: overwritten before we got to it. s1 < expect cannot be written
+            // by a correct publisher once write_seq passed it: a corrupt ring. Skip it.
+            ++dropped;
+            ++cursor;
+            continue;
         }
         TensorDescriptor d = load_message_descriptor(*slot);
         std::atomic_thread_fence(std::memory_order_acquire);

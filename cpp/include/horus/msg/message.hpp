@@ -56,8 +56,9 @@ class Message {
     bool is_cpu() const { return true; }
     const Block& block() const { return block_; }
     /// A Tensor of records: the record type (nullptr for every other message, and for a
-    /// received Tensor of records whose type this process has not declared).
-    const std::shared_ptr<const RecordLayout>& record_layout() const { return record_; }
+    /// received Tensor of records whose type this process has not declared). Layouts are
+    /// registered for the life of the process (record.hpp), so the pointer stays valid.
+    const RecordLayout* record_layout() const { return record_; }
     /// ... and its layout hash (set on a received Tensor of records even when the layout
     /// is unknown here); 0 for every other message.
     uint64_t record_hash() const { return record_hash_; }
@@ -79,7 +80,7 @@ class Message {
 
     TensorDescriptor desc_;
     Block block_;
-    std::shared_ptr<const RecordLayout> record_;
+    const RecordLayout* record_ = nullptr;  // a registered layout (never freed), or nullptr
     uint64_t record_hash_ = 0;
     bool shared_ = false;
 };

@@ -71,7 +71,6 @@ class TopicEndpoint {
 
     std::shared_ptr<TopicRing> ring_;
     uint64_t cursor_ = 0;
-    uint64_t published_ = 0;  // the last write_sequence() this endpoint saw (TopicRing::try_read)
     uint64_t dropped_ = 0;
     uint32_t entry_ = kNoEntry;  // our subscribers[] entry, kOverflowEntry, or kNoEntry
     ProcessRef owner_{};         // the process that took entry_

@@ -84,14 +84,7 @@ class TopicRing {
     /// Reads message `cursor` (advancing it). Returns false when nothing new is
     /// there. Messages overwritten before they could be read are skipped and
     /// added to `dropped`.
-    /// `published`: the reader's last view of write_sequence(), kept between calls (a
-    /// message found in its slot is taken without reading write_seq when its number is
-    /// below that view; otherwise write_seq is read and the view refreshed).
-    bool try_read(uint64_t& cursor, uint64_t& dropped, uint64_t& published, TensorDescriptor& desc, Block& block);
-    bool try_read(uint64_t& cursor, uint64_t& dropped, TensorDescriptor& desc, Block& block) {
-        uint64_t published = 0;
-        return try_read(cursor, dropped, published, desc, block);
-    }
+    bool try_read(uint64_t& cursor, uint64_t& dropped, TensorDescriptor& desc, Block& block);
 
     /// Blocks until a message past `cursor` may be available, or `timeout` passes.
     /// Polls for up to recv_spin() first, then sleeps on the topic's futex.
