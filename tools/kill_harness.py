@@ -138,6 +138,12 @@ def worker(args) -> None:
             ctr[F_PHASE] = PHASES.index("send")
             topic.send(img)
             ctr[F_SENT] += 1
+            if args.no_typed:
+                frame += 1
+                ctr[F_PHASE] = PHASES.index("idle")
+                del img
+                time.sleep(args.period)
+                continue
             ctr[F_PHASE] = PHASES.index("send_scan")
             scan = horus.LaserScan(count=frame, angle_min=-1.5, frame_id=f"{os.getpid()}:{frame}")
             scan.ranges[: 64] = np.arange(64, dtype=np.float32) + frame
@@ -157,8 +163,8 @@ def worker(args) -> None:
         if args.torch:
             import torch  # noqa: F811
         topics = [horus.Topic(horus.Image, name, capacity=CAPACITY) for name in TOPICS]
-        typed = [(horus.Topic(horus.LaserScan, "scan", capacity=CAPACITY), "recv_scan"),
-                 (horus.Topic("status", capacity=CAPACITY), "recv_data")]
+        typed = [] if args.no_typed else [(horus.Topic(horus.LaserScan, "scan", capacity=CAPACITY), "recv_scan"),
+                                          (horus.Topic("status", capacity=CAPACITY), "recv_data")]
         held: list = []
         while True:
             for t, phase in typed:
@@ -168,6 +174,8 @@ def worker(args) -> None:
                     ctr[F_RECV] += 1
                     _check_typed(got, ctr, args.corrupt_log)
                     held.append(got)  # held across kills: pooled records and arrays pin blocks
+                    if len(held) > 4:
+                        held.pop(0)
             for t in topics:
                 ctr[F_PHASE] = PHASES.index("recv")
                 msg = t.recv(timeout=0.05)
@@ -273,6 +281,7 @@ def main() -> int:
     ap.add_argument("--corrupt-log")
     ap.add_argument("--torch", action="store_true")
     ap.add_argument("--period", type=float, default=0.002)
+    ap.add_argument("--no-typed", action="store_true", help="images only (no LaserScan / schemaless topics)")
     args = ap.parse_args()
     if args.role:
         worker(args)
@@ -295,7 +304,7 @@ def main() -> int:
         p.generation += 1
         p.counters = str(tmp / f"{p.role}{p.idx}.{p.generation}")
         Path(p.counters).write_bytes(b"\0" * (NFIELDS * 8))
-        cmd = [sys.executable, __file__, "--role", p.role, "--counters", p.counters,
+        cmd = [sys.executable, __file__, "--role", p.role, "--counters", p.counters, *(["--no-typed"] if args.no_typed else []),
                "--corrupt-log", str(corrupt_log), "--seed", str(rng.randrange(1 << 30))]
         if args.small:
             cmd.append("--small")
