@@ -99,20 +99,48 @@ const RecordTypeInfo* receive_type(PyTopic& t, uint64_t hash) {
     return record_type_for_hash(hash);
 }
 
-/// horus._data's encode, decode and CORRUPT (looked up once).
+/// horus._data's encode, decode and CORRUPT, and msgpack.unpackb with the keywords of a
+/// message without arrays (looked up once).
 struct DataCodec {
     PyObject* encode;
     PyObject* decode;
     PyObject* corrupt;
+    PyObject* unpackb;
+    PyObject* inline_kwargs;
 };
 
 const DataCodec& data_codec() {
     static DataCodec c = [] {
         nb::module_ m = nb::module_::import_("horus._data");
+        nb::dict kw;
+        kw["ext_hook"] = nb::getattr(m, "_inline_hook");
+        kw["strict_map_key"] = false;
         return DataCodec{nb::getattr(m, "encode").release().ptr(), nb::getattr(m, "decode").release().ptr(),
-                         nb::getattr(m, "CORRUPT").release().ptr()};
+                         nb::getattr(m, "CORRUPT").release().ptr(),
+                         nb::getattr(nb::module_::import_("msgpack"), "unpackb").release().ptr(), kw.release().ptr()};
     }();
     return c;
+}
+
+/// The value of an inline schemaless message (no arrays: the header is the whole value),
+/// decoded by msgpack.unpackb without a Python frame of ours; null (no error set) if corrupt.
+PyObject* decode_inline_data(const BytesMessage& m) {
+    const std::byte* p = m.data();
+    const uint32_t size = m.desc.size;
+    uint32_t hlen = 0, n = 0;
+    if (size < 8) return nullptr;
+    std::memcpy(&hlen, p, 4);
+    std::memcpy(&n, p + 4, 4);
+    if (n != 0 || hlen > size - 8) return nullptr;
+    nb::object header = nb::steal(PyBytes_FromStringAndSize(reinterpret_cast<const char*>(p + 8), hlen));
+    if (!header.is_valid()) throw nb::python_error();
+    nb::object args = nb::make_tuple(header);
+    PyObject* v = PyObject_Call(data_codec().unpackb, args.ptr(), data_codec().inline_kwargs);
+    if (!v) {
+        if (!PyErr_ExceptionMatches(PyExc_Exception)) throw nb::python_error();  // KeyboardInterrupt, ...
+        PyErr_Clear();  // whatever a corrupt payload makes msgpack raise
+    }
+    return v;
 }
 
 /// Sends a typed message (a record object).
@@ -132,9 +160,10 @@ void send_record(PyTopic& t, RecordObject* r) {
 /// arrays in it copied after it into one block:
 ///   u32 header bytes | u32 arrays | header | u64 offset per array | arrays, 64-byte aligned
 void send_data(PyTopic& t, nb::handle value) {
-    nb::tuple enc = nb::borrow<nb::tuple>(nb::handle(data_codec().encode)(value));
-    nb::bytes header = nb::borrow<nb::bytes>(enc[0]);
-    nb::list arrays = nb::borrow<nb::list>(enc[1]);
+    nb::object enc = nb::handle(data_codec().encode)(value);  // header bytes, or (header, arrays)
+    const bool has_arrays = !PyBytes_Check(enc.ptr());
+    nb::bytes header = has_arrays ? nb::borrow<nb::bytes>(nb::borrow<nb::tuple>(enc)[0]) : nb::borrow<nb::bytes>(enc);
+    nb::list arrays = has_arrays ? nb::borrow<nb::list>(nb::borrow<nb::tuple>(enc)[1]) : nb::list();
     const std::size_t n = nb::len(arrays);
     std::vector<Py_buffer> views(n);
     std::size_t got = 0;
@@ -219,13 +248,14 @@ nb::object try_recv(PyTopic& t) {
                 }
                 case MessageKind::Data: {
                     BytesMessage m = BytesMessage::received(desc, std::move(block));
-                    // Inline: the bytes are in our copy of the descriptor; pooled: a _Payload
-                    // keeps the block alive for the arrays that view it.
-                    nb::object payload =
-                        m.is_inline() ? nb::steal(PyBytes_FromStringAndSize(reinterpret_cast<const char*>(m.data()),
-                                                                            static_cast<Py_ssize_t>(m.desc.size)))
-                                      : make_payload(std::move(m));
-                    if (!payload.is_valid()) throw nb::python_error();
+                    // Inline: the bytes are in our copy of the descriptor, and there are no
+                    // arrays; pooled: a _Payload keeps the block alive for the arrays that view it.
+                    if (m.is_inline()) {
+                        PyObject* v = decode_inline_data(m);
+                        if (!v) break;
+                        return nb::steal(v);
+                    }
+                    nb::object payload = make_payload(std::move(m));
                     nb::object decoded = nb::handle(data_codec().decode)(payload);
                     if (decoded.is(data_codec().corrupt)) break;
                     return decoded;
@@ -345,6 +375,12 @@ void bind_topic(nb::module_& m) {
         .def(
             "send",
             [](PyTopic& t, nb::handle msg) {
+                // Plain containers can only be schemaless data: skip the message casts.
+                if ((PyDict_Check(msg.ptr()) || PyList_Check(msg.ptr()) || PyTuple_Check(msg.ptr())) &&
+                    t.ring().kind() == static_cast<uint32_t>(MessageKind::Data)) {
+                    send_data(t, msg);
+                    return;
+                }
                 if (RecordObject* r = as_record(msg.ptr())) {
                     send_record(t, r);
                     return;

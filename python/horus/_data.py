@@ -101,8 +101,9 @@ class _Encoder:
 _tls = threading.local()
 
 
-def encode(value: Any) -> tuple[bytes, list[np.ndarray]]:
-    """(MessagePack header, the bytes (uint8 views) of the NumPy arrays it refers to)."""
+def encode(value: Any) -> bytes | tuple[bytes, list[np.ndarray]]:
+    """The MessagePack header, or (header, the bytes (uint8 views) of the NumPy arrays it
+    refers to) when there are arrays."""
     enc: _Encoder | None = getattr(_tls, "encoder", None)
     if enc is None:
         enc = _tls.encoder = _Encoder()
@@ -120,6 +121,8 @@ def encode(value: Any) -> tuple[bytes, list[np.ndarray]]:
     except BaseException:
         enc.packer.reset()
         raise
+    if not enc.arrays:
+        return header
     arrays, enc.arrays = enc.arrays, []
     return header, arrays
 
@@ -158,6 +161,23 @@ class _Decoder:
         if off + count * dt.itemsize > self.mv.nbytes:
             raise ValueError("array outside the payload")
         return np.frombuffer(self.mv, dtype=dt, count=count, offset=off).reshape(shape)
+
+
+def _inline_hook(code: int, data: bytes) -> Any:
+    """ext_hook of a message without arrays (the core calls msgpack.unpackb with it for
+    inline messages): tuples, depth-limited per thread; other codes pass through."""
+    if code == _EXT_TUPLE:
+        depth = getattr(_tls, "depth", 0)
+        if depth >= MAX_TUPLE_DEPTH:
+            raise ValueError("tuples nested too deep")
+        _tls.depth = depth + 1
+        try:
+            return tuple(msgpack.unpackb(data, ext_hook=_inline_hook, strict_map_key=False))
+        finally:
+            _tls.depth = depth
+    if code == _EXT_ARRAY:
+        raise ValueError("an array reference in a message without arrays")
+    return msgpack.ExtType(code, data)
 
 
 def decode(payload: Any) -> Any:
