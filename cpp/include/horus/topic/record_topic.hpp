@@ -60,13 +60,7 @@ class Topic<T> {
 
     /// The next message, waiting up to `timeout` for one.
     std::optional<Stamped<T>> recv(std::chrono::nanoseconds timeout) {
-        const auto deadline = deadline_after(timeout);
-        for (;;) {
-            if (auto m = try_recv()) return m;
-            const auto left = deadline - std::chrono::steady_clock::now();
-            if (left.count() <= 0) return std::nullopt;
-            endpoint_.wait(std::chrono::duration_cast<std::chrono::nanoseconds>(left));
-        }
+        return recv_until(endpoint_, timeout, [this] { return try_recv(); });
     }
 
     uint64_t dropped() const { return endpoint_.dropped(); }

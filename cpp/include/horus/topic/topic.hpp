@@ -61,6 +61,20 @@ inline std::chrono::steady_clock::time_point deadline_after(std::chrono::nanosec
     return now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout);
 }
 
+/// The receive loop of every Topic<T>: calls `try_recv()` until it yields a message or
+/// `timeout` passes (a huge timeout waits forever), waiting on `endpoint` between tries.
+template <typename TryRecv>
+auto recv_until(const TopicEndpoint& endpoint, std::chrono::nanoseconds timeout, TryRecv try_recv)
+    -> decltype(try_recv()) {
+    const auto deadline = deadline_after(timeout);
+    for (;;) {
+        if (auto m = try_recv()) return m;
+        const auto left = deadline - std::chrono::steady_clock::now();
+        if (left.count() <= 0) return std::nullopt;
+        endpoint.wait(std::chrono::duration_cast<std::chrono::nanoseconds>(left));
+    }
+}
+
 /// Topic<T> of a memory type; typed messages (HORUS_MESSAGE types) have their own
 /// specialisation in record_topic.hpp.
 template <typename T>
@@ -87,13 +101,7 @@ class Topic {
 
     /// The next message, waiting up to `timeout` for one (a huge timeout waits forever).
     std::optional<T> recv(std::chrono::nanoseconds timeout) {
-        const auto deadline = deadline_after(timeout);
-        for (;;) {
-            if (auto m = try_recv()) return m;
-            const auto left = deadline - std::chrono::steady_clock::now();
-            if (left.count() <= 0) return std::nullopt;
-            endpoint_.wait(std::chrono::duration_cast<std::chrono::nanoseconds>(left));
-        }
+        return recv_until(endpoint_, timeout, [this] { return try_recv(); });
     }
 
     /// Messages this subscriber lost because it fell more than capacity() behind.
