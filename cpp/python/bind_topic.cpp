@@ -4,6 +4,7 @@
 #include <nanobind/stl/string.h>
 
 #include <chrono>
+#include <deque>
 #include <cmath>
 
 #include "horus/msg/depth_image.hpp"
@@ -18,6 +19,7 @@
 #include "horus/topic/record_topic.hpp"
 #include "py_args.hpp"
 #include "py_errors.hpp"
+#include "py_message.hpp"
 #include "py_payload.hpp"
 #include "py_record.hpp"
 #include "py_views.hpp"
@@ -64,8 +66,7 @@ TypeRequest request_of(nb::handle type) {
         return r;
     }
     r.kind = kind_of_type(type);
-    r.default_name = nb::cast<std::string>(type.attr("__name__"));
-    for (char& c : r.default_name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    r.default_name = default_topic_name(nb::cast<std::string>(type.attr("__name__")));
     return r;
 }
 
@@ -165,25 +166,15 @@ void send_data(PyTopic& t, nb::handle value) {
     nb::bytes header = has_arrays ? nb::borrow<nb::bytes>(nb::borrow<nb::tuple>(enc)[0]) : nb::borrow<nb::bytes>(enc);
     nb::list arrays = has_arrays ? nb::borrow<nb::list>(nb::borrow<nb::tuple>(enc)[1]) : nb::list();
     const std::size_t n = nb::len(arrays);
-    std::vector<Py_buffer> views(n);
-    std::size_t got = 0;
-    struct Release {
-        std::vector<Py_buffer>& v;
-        std::size_t& n;
-        ~Release() {
-            for (std::size_t i = 0; i < n; ++i) PyBuffer_Release(&v[i]);
-        }
-    } release{views, got};
+    std::deque<BufferView> views;  // (a deque: its elements never move)
     const uint64_t hlen = header.size();
     uint64_t total = 8 + hlen + 8 * n;
     std::vector<uint64_t> offsets(n);
     for (std::size_t i = 0; i < n; ++i) {
-        if (PyObject_GetBuffer(arrays[i].ptr(), &views[i], PyBUF_C_CONTIGUOUS) != 0)
-            throw nb::python_error();
-        ++got;
+        views.emplace_back(arrays[i], "a schemaless message's array");
         total = (total + 63) / 64 * 64;
         offsets[i] = total;
-        total += static_cast<uint64_t>(views[i].len);
+        total += views[i].bytes().size();
     }
     if (hlen > UINT32_MAX || n > UINT32_MAX)
         throw InvalidArgument("schemaless message too large: " + std::to_string(hlen) + " header bytes");
@@ -195,7 +186,7 @@ void send_data(PyTopic& t, nb::handle value) {
     std::memcpy(p + 8, header.c_str(), hlen);
     std::memcpy(p + 8 + hlen, offsets.data(), 8 * n);
     for (std::size_t i = 0; i < n; ++i)
-        if (views[i].len) std::memcpy(p + offsets[i], views[i].buf, static_cast<std::size_t>(views[i].len));
+        if (!views[i].bytes().empty()) std::memcpy(p + offsets[i], views[i].bytes().data(), views[i].bytes().size());
     t.endpoint.publish(m.desc, nullptr, m.is_inline() ? nullptr : &m.block);
 }
 
@@ -236,8 +227,7 @@ nb::object try_recv(PyTopic& t) {
                         throw TypeMismatch("topic '" + t.ring().name() + "' carries " + t.ring().type_description() +
                                            ", a type not declared in this process; declare it with @horus.message "
                                            "(or import the module that does) to receive it");
-                    const RecordLayout& l = *info->layout;
-                    if (m.desc.size != l.size() || !l.valid(m.data())) break;
+                    if (!m.holds_record_of(*info->layout)) break;
                     const uint64_t ts = m.desc.timestamp_ns;
                     char frame[kFrameIdCapacity];
                     std::memcpy(frame, m.desc.frame_id, kFrameIdCapacity);

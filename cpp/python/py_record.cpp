@@ -55,27 +55,14 @@ bool is_np_bool(PyObject* v) {
     return Py_TYPE(v) == reinterpret_cast<PyTypeObject*>(g_np_bool);
 }
 
-std::string type_name_of(PyObject* v) { return Py_TYPE(v)->tp_name; }
-
-std::string repr_of(PyObject* v) {
-    nb::object r = nb::steal(PyObject_Repr(v));
-    if (!r.is_valid()) {
-        PyErr_Clear();
-        return "<unprintable " + type_name_of(v) + ">";
-    }
-    std::string s = nb::cast<std::string>(r);
-    if (s.size() > 80) s = s.substr(0, 77) + "...";
-    return s;
-}
-
 std::string where(const RecordTypeInfo& info, const RecordField& f) { return info.layout->name() + "." + f.name; }
 
 [[noreturn]] void bad_type(const RecordTypeInfo& info, const RecordField& f, PyObject* v, const char* expected) {
-    throw TypeMismatch(where(info, f) + " = " + repr_of(v) + ": expected " + expected + "; got " + type_name_of(v));
+    throw TypeMismatch(where(info, f) + " = " + value_repr(v) + ": expected " + expected + "; got " + qualname_of(v));
 }
 
 [[noreturn]] void out_of_range(const RecordTypeInfo& info, const RecordField& f, PyObject* v, const std::string& range) {
-    throw InvalidArgument(where(info, f) + " = " + repr_of(v) + " is out of range for " +
+    throw InvalidArgument(where(info, f) + " = " + value_repr(v) + " is out of range for " +
                           std::string(dtype_name(f.dtype)) + " (" + range + ")");
 }
 
@@ -176,14 +163,14 @@ void write_string(const RecordTypeInfo& info, const RecordField& f, std::byte* d
     const char* utf8 = PyUnicode_AsUTF8AndSize(v, &n);
     if (!utf8) {
         PyErr_Clear();
-        throw InvalidArgument(where(info, f) + " = " + repr_of(v) + ": the text has no UTF-8 form (lone surrogates)");
+        throw InvalidArgument(where(info, f) + " = " + value_repr(v) + ": the text has no UTF-8 form (lone surrogates)");
     }
     if (static_cast<uint64_t>(n) > f.string_capacity)
-        throw InvalidArgument(where(info, f) + " = " + repr_of(v) + ": the text is " + std::to_string(n) +
+        throw InvalidArgument(where(info, f) + " = " + value_repr(v) + ": the text is " + std::to_string(n) +
                               " bytes in UTF-8, longer than the capacity of " + std::to_string(f.string_capacity) +
                               " bytes");
     if (std::memchr(utf8, 0, static_cast<std::size_t>(n)))
-        throw InvalidArgument(where(info, f) + " = " + repr_of(v) + ": the text must not contain NUL characters");
+        throw InvalidArgument(where(info, f) + " = " + value_repr(v) + ": the text must not contain NUL characters");
     std::memset(dst, 0, f.string_capacity);
     std::memcpy(dst, utf8, static_cast<std::size_t>(n));
 }
@@ -239,6 +226,21 @@ RecordObject* alloc_record(const RecordTypeInfo& info) {
         self->heap = true;
     }
     return self;
+}
+
+/// A record object viewing `data`, which `owner` (a parent record or a _Payload) keeps alive.
+RecordObject* alloc_view(const RecordTypeInfo& info, const std::byte* data, PyObject* owner, bool readonly) {
+    auto* view = reinterpret_cast<RecordObject*>(info.cls->tp_alloc(info.cls, 0));
+    if (!view) throw nb::python_error();
+    view->info = &info;
+    view->data = const_cast<std::byte*>(data);
+    view->owner = owner;
+    Py_INCREF(owner);
+    view->frame_id = nullptr;
+    view->timestamp_ns = 0;
+    view->readonly = readonly;
+    view->heap = false;
+    return view;
 }
 
 void require_writable(RecordObject* self, const char* what) {
@@ -307,17 +309,8 @@ nb::object get_field(RecordObject* self, std::size_t index) {
         case FieldKind::Record: {
             const RecordTypeInfo* nested = record_type_info(reinterpret_cast<PyTypeObject*>(info.field_classes[index]));
             if (!nested) throw Error("nested class of " + where(info, f) + " is not declared");
-            auto* view = reinterpret_cast<RecordObject*>(nested->cls->tp_alloc(nested->cls, 0));
-            if (!view) throw nb::python_error();
-            view->info = nested;
-            view->data = const_cast<std::byte*>(src);
-            view->owner = reinterpret_cast<PyObject*>(self);
-            Py_INCREF(self);
-            view->frame_id = nullptr;
-            view->timestamp_ns = 0;
-            view->readonly = self->readonly;
-            view->heap = false;
-            return nb::steal(reinterpret_cast<PyObject*>(view));
+            return nb::steal(reinterpret_cast<PyObject*>(
+                alloc_view(*nested, src, reinterpret_cast<PyObject*>(self), self->readonly)));
         }
     }
     return nb::none();
@@ -412,12 +405,12 @@ PyObject* record_new(PyTypeObject* type, PyObject*, PyObject*) {
 
 void set_frame_id_checked(RecordObject* self, PyObject* v) {
     if (!PyUnicode_Check(v))
-        throw TypeMismatch("frame_id must be a str; got " + repr_of(v) + " (" + type_name_of(v) + ")");
+        throw TypeMismatch("frame_id must be a str; got " + value_repr(v) + " (" + qualname_of(v) + ")");
     Py_ssize_t n = 0;
     const char* utf8 = PyUnicode_AsUTF8AndSize(v, &n);
     if (!utf8) {
         PyErr_Clear();
-        throw InvalidArgument("frame_id " + repr_of(v) + " is not valid UTF-8 (lone surrogates)");
+        throw InvalidArgument("frame_id " + value_repr(v) + " is not valid UTF-8 (lone surrogates)");
     }
     char buf[kFrameIdCapacity];
     write_frame_id(buf, std::string_view(utf8, static_cast<std::size_t>(n)));  // length, NUL, UTF-8 checks
@@ -427,13 +420,13 @@ void set_frame_id_checked(RecordObject* self, PyObject* v) {
 
 uint64_t timestamp_arg(PyObject* v) {
     if (PyBool_Check(v) || !PyIndex_Check(v))
-        throw TypeMismatch("timestamp_ns must be an int; got " + repr_of(v) + " (" + type_name_of(v) + ")");
+        throw TypeMismatch("timestamp_ns must be an int; got " + value_repr(v) + " (" + qualname_of(v) + ")");
     nb::object i = nb::steal(PyNumber_Index(v));
     if (!i.is_valid()) throw nb::python_error();
     const unsigned long long u = PyLong_AsUnsignedLongLong(i.ptr());
     if (u == static_cast<unsigned long long>(-1) && PyErr_Occurred()) {
         PyErr_Clear();
-        throw InvalidArgument("timestamp_ns = " + repr_of(v) + " is out of range (0 to 2**64-1 nanoseconds)");
+        throw InvalidArgument("timestamp_ns = " + value_repr(v) + " is out of range (0 to 2**64-1 nanoseconds)");
     }
     return u;
 }
@@ -481,7 +474,7 @@ int record_init(PyObject* obj, PyObject* args, PyObject* kwargs) {
                 }
                 std::string names;
                 for (const RecordField& f : info.layout->fields()) names += (names.empty() ? "" : ", ") + f.name;
-                throw TypeMismatch(info.layout->name() + "() got an unknown field " + repr_of(key) +
+                throw TypeMismatch(info.layout->name() + "() got an unknown field " + value_repr(key) +
                                    "; its fields are " + names + " (and timestamp_ns=, frame_id=)");
             }
         }
@@ -737,14 +730,7 @@ nb::object make_received_record(const RecordTypeInfo& info, const std::byte* dat
                                 uint64_t timestamp_ns, const char* frame_id) {
     RecordObject* r = nullptr;
     if (owner) {
-        r = reinterpret_cast<RecordObject*>(info.cls->tp_alloc(info.cls, 0));
-        if (!r) throw nb::python_error();
-        r->info = &info;
-        r->data = const_cast<std::byte*>(data);
-        r->owner = owner;
-        Py_INCREF(owner);
-        r->frame_id = nullptr;
-        r->heap = false;
+        r = alloc_view(info, data, owner, true);
     } else {
         r = alloc_record(info);
         std::memcpy(r->data, data, info.layout->size());

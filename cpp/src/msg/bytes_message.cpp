@@ -33,7 +33,6 @@ BytesMessage BytesMessage::received(const TensorDescriptor& wire, Block block) {
     BytesMessage m;
     m.desc = bytes_descriptor_of(wire);
     m.desc.frame_id[kFrameIdCapacity - 1] = '\0';
-    m.desc.frame_len = static_cast<uint8_t>(strnlen(m.desc.frame_id, kFrameIdCapacity));
     if (!is_bytes_kind(m.desc.kind))
         throw ShmError("corrupt descriptor: kind " + std::to_string(static_cast<int>(m.desc.kind)) +
                        " is not a typed message or data");

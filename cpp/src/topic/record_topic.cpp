@@ -19,10 +19,7 @@ BytesMessage make_record_message(const RecordLayout& layout, const void* value, 
     std::memcpy(m.data(), value, layout.size());
     layout.clear_padding(m.data());
     m.desc.timestamp_ns = timestamp_ns;
-    if (!frame_id.empty()) {
-        write_frame_id(m.desc.frame_id, frame_id);
-        m.desc.frame_len = static_cast<uint8_t>(frame_id.size());
-    }
+    if (!frame_id.empty()) write_frame_id(m.desc.frame_id, frame_id);  // (publish sets frame_len)
     return m;
 }
 
@@ -34,8 +31,7 @@ bool read_record(TopicEndpoint& endpoint, const RecordLayout& layout, void* out,
         if (!endpoint.try_read(wire, block)) return false;
         try {
             const BytesMessage m = BytesMessage::received(wire, std::move(block));
-            if (m.desc.kind == MessageKind::Record && m.desc.type_hash == layout.hash() && m.desc.size == layout.size() &&
-                layout.valid(m.data())) {
+            if (m.holds_record_of(layout)) {
                 std::memcpy(out, m.data(), layout.size());
                 timestamp_ns = m.desc.timestamp_ns;
                 frame_id.assign(m.desc.frame_id);

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "horus/msg/bytes_descriptor.hpp"
+#include "horus/msg/record_layout.hpp"
 #include "horus/pool/block.hpp"
 
 namespace horus {
@@ -37,6 +38,12 @@ struct BytesMessage {
         return desc.storage == PayloadStorage::Inline ? desc.inline_payload : block.data() + desc.pooled.offset;
     }
     std::span<const std::byte> payload() const { return {data(), desc.size}; }
+    /// True when this is a typed message of `layout` that a reader may use: kind Record,
+    /// the layout's hash and size, and valid values (RecordLayout::valid).
+    bool holds_record_of(const RecordLayout& layout) const {
+        return desc.kind == MessageKind::Record && desc.type_hash == layout.hash() && desc.size == layout.size() &&
+               layout.valid(data());
+    }
     bool is_inline() const { return desc.storage == PayloadStorage::Inline; }
 };
 
