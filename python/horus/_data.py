@@ -127,27 +127,39 @@ def encode(value: Any) -> bytes | tuple[bytes, list[np.ndarray]]:
     return header, arrays
 
 
+def _tuple(data: bytes, hook: Any) -> tuple[Any, ...]:
+    """A tuple extension: its items, decoded with `hook`; depth-limited per thread."""
+    depth = getattr(_tls, "depth", 0)
+    if depth >= MAX_TUPLE_DEPTH:
+        raise ValueError("tuples nested too deep")
+    _tls.depth = depth + 1
+    try:
+        return tuple(msgpack.unpackb(data, ext_hook=hook, strict_map_key=False))
+    finally:
+        _tls.depth = depth
+
+
+def _inline_hook(code: int, data: bytes) -> Any:
+    """ext_hook of a message without arrays (the core calls msgpack.unpackb with it for
+    inline messages): tuples; other codes than horus's pass through."""
+    if code == _EXT_TUPLE:
+        return _tuple(data, _inline_hook)
+    if code == _EXT_ARRAY:
+        raise ValueError("an array reference in a message without arrays")
+    return msgpack.ExtType(code, data)  # not ours: MessagePack's own value, passed through
+
+
 class _Decoder:
-    """The ext hook of one payload: arrays are views of `mv` at `offsets`."""
+    """The ext hook of a payload with arrays: they are views of `mv` at `offsets`."""
 
-    __slots__ = ("mv", "offsets", "depth")
+    __slots__ = ("mv", "offsets")
 
-    def __init__(self, mv: memoryview | None, offsets: Any) -> None:
-        self.mv, self.offsets, self.depth = mv, offsets, 0
+    def __init__(self, mv: memoryview, offsets: Any) -> None:
+        self.mv, self.offsets = mv, offsets
 
     def hook(self, code: int, data: bytes) -> Any:
-        if code == _EXT_TUPLE:
-            if self.depth >= MAX_TUPLE_DEPTH:
-                raise ValueError("tuples nested too deep")
-            self.depth += 1
-            try:
-                return tuple(msgpack.unpackb(data, ext_hook=self.hook, strict_map_key=False))
-            finally:
-                self.depth -= 1
         if code != _EXT_ARRAY:
-            return msgpack.ExtType(code, data)  # not ours: MessagePack's own value, passed through
-        if self.mv is None:
-            raise ValueError("an array reference in a message without arrays")
+            return _tuple(data, self.hook) if code == _EXT_TUPLE else _inline_hook(code, data)
         descr, shape, index = msgpack.unpackb(data, strict_map_key=False)
         dt = np.lib.format.descr_to_dtype(descr if isinstance(descr, str) else [tuple(x) for x in descr])
         if dt.hasobject or not 0 <= index < len(self.offsets):
@@ -163,23 +175,6 @@ class _Decoder:
         return np.frombuffer(self.mv, dtype=dt, count=count, offset=off).reshape(shape)
 
 
-def _inline_hook(code: int, data: bytes) -> Any:
-    """ext_hook of a message without arrays (the core calls msgpack.unpackb with it for
-    inline messages): tuples, depth-limited per thread; other codes pass through."""
-    if code == _EXT_TUPLE:
-        depth = getattr(_tls, "depth", 0)
-        if depth >= MAX_TUPLE_DEPTH:
-            raise ValueError("tuples nested too deep")
-        _tls.depth = depth + 1
-        try:
-            return tuple(msgpack.unpackb(data, ext_hook=_inline_hook, strict_map_key=False))
-        finally:
-            _tls.depth = depth
-    if code == _EXT_ARRAY:
-        raise ValueError("an array reference in a message without arrays")
-    return msgpack.ExtType(code, data)
-
-
 def decode(payload: Any) -> Any:
     """The value of a received payload (bytes, or a read-only buffer that keeps the pool
     block alive), or CORRUPT."""
@@ -190,8 +185,8 @@ def decode(payload: Any) -> Any:
         hlen, n = _HEAD.unpack_from(mv)
         if 8 + hlen + 8 * n > mv.nbytes:
             return CORRUPT
-        dec = _Decoder(mv, struct.unpack_from(f"<{n}Q", mv, 8 + hlen)) if n else _Decoder(None, ())
-        return msgpack.unpackb(mv[8 : 8 + hlen], ext_hook=dec.hook, strict_map_key=False)
+        hook = _Decoder(mv, struct.unpack_from(f"<{n}Q", mv, 8 + hlen)).hook if n else _inline_hook
+        return msgpack.unpackb(mv[8 : 8 + hlen], ext_hook=hook, strict_map_key=False)
     except Exception:  # noqa: BLE001 (anything a corrupt payload makes msgpack or numpy raise)
         return CORRUPT
 
