@@ -13,7 +13,6 @@ checksum of the bytes.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import textwrap
@@ -29,10 +28,8 @@ from horus import Image, Topic
 
 from _child import Child
 from conftest import SESSION_NAMESPACE
+from _cpp_examples import build_cpp_examples
 
-REPO = Path(__file__).resolve().parent.parent
-CPP_BUILD = REPO / "build" / "cpp"
-CPP_EXAMPLES = CPP_BUILD / "examples" / "cpp"
 
 _seq = iter(range(10**9))
 
@@ -362,28 +359,7 @@ def test_killed_sole_user_is_reaped_by_the_next_user():
 
 # ----------------------------------------------------------------- cross-language
 def _cpp_examples() -> Path:
-    pub, sub = CPP_EXAMPLES / "camera_publisher", CPP_EXAMPLES / "image_subscriber"
-    if pub.exists() and sub.exists():
-        return CPP_EXAMPLES
-    cmake = REPO / ".venv" / "bin" / "cmake"
-    if not cmake.exists():
-        cmake = Path(shutil.which("cmake") or "cmake")
-    ninja = REPO / ".venv" / "bin" / "ninja"
-    configure = [str(cmake), "-S", str(REPO), "-B", str(CPP_BUILD), "-G", "Ninja",
-                 "-DCMAKE_BUILD_TYPE=RelWithDebInfo", "-DHORUS_BUILD_EXAMPLES=ON",
-                 "-DHORUS_BUILD_PYTHON=OFF", "-DHORUS_BUILD_BENCH=OFF"]
-    if ninja.exists():
-        configure.append(f"-DCMAKE_MAKE_PROGRAM={ninja}")
-    (REPO / "build").mkdir(exist_ok=True)
-    r = subprocess.run(configure, capture_output=True, text=True, timeout=300)
-    if r.returncode != 0:  # e.g. a half-written C++ test tree: the examples do not need it
-        r = subprocess.run(configure + ["-DHORUS_BUILD_TESTS=OFF"], capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, f"configuring the C++ examples failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
-    r = subprocess.run(["flock", str(REPO / "build" / ".cpp.lock"), str(cmake), "--build", str(CPP_BUILD),
-                        "--target", "camera_publisher", "image_subscriber"],
-                       capture_output=True, text=True, timeout=900)
-    assert r.returncode == 0, f"building the C++ examples failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
-    return CPP_EXAMPLES
+    return build_cpp_examples("camera_publisher", "image_subscriber")
 
 
 @pytest.fixture(scope="module")

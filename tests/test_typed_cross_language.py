@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -22,11 +21,9 @@ import horus
 from horus import Topic
 
 from _child import Child
+from _cpp_examples import build_cpp_examples
 from conftest import SESSION_NAMESPACE, blocks_in_use
 
-REPO = Path(__file__).resolve().parent.parent
-CPP_BUILD = REPO / "build" / "cpp"
-EXAMPLE = CPP_BUILD / "examples" / "cpp" / "typed_messages"
 
 _seq = iter(range(10**9))
 
@@ -37,29 +34,7 @@ def unique(tag: str) -> str:
 
 def _build_example() -> Path:
     """Builds (or brings up to date) the typed_messages example in build/cpp."""
-    cmake = REPO / ".venv" / "bin" / "cmake"
-    if not cmake.exists():
-        cmake = Path(shutil.which("cmake") or "cmake")
-    if not (CPP_BUILD / "CMakeCache.txt").exists() or "HORUS_BUILD_EXAMPLES:BOOL=ON" not in (
-        CPP_BUILD / "CMakeCache.txt"
-    ).read_text():
-        ninja = REPO / ".venv" / "bin" / "ninja"
-        configure = [str(cmake), "-S", str(REPO), "-B", str(CPP_BUILD), "-G", "Ninja",
-                     "-DCMAKE_BUILD_TYPE=RelWithDebInfo", "-DHORUS_BUILD_EXAMPLES=ON",
-                     "-DHORUS_BUILD_PYTHON=OFF", "-DHORUS_BUILD_BENCH=OFF"]
-        if ninja.exists():
-            configure.append(f"-DCMAKE_MAKE_PROGRAM={ninja}")
-        (REPO / "build").mkdir(exist_ok=True)
-        r = subprocess.run(configure, capture_output=True, text=True, timeout=300)
-        if r.returncode != 0:
-            r = subprocess.run(configure + ["-DHORUS_BUILD_TESTS=OFF"], capture_output=True, text=True, timeout=300)
-        assert r.returncode == 0, f"configuring the C++ examples failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
-    (REPO / "build").mkdir(exist_ok=True)
-    r = subprocess.run(["flock", str(REPO / "build" / ".cpp.lock"), str(cmake), "--build", str(CPP_BUILD),
-                        "--target", "typed_messages"], capture_output=True, text=True, timeout=900)
-    assert r.returncode == 0, f"building typed_messages failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
-    assert EXAMPLE.exists()
-    return EXAMPLE
+    return build_cpp_examples("typed_messages") / "typed_messages"
 
 
 @pytest.fixture(scope="module")
