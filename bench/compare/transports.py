@@ -23,6 +23,7 @@ Which interpreter runs an adapter is set by `venv` below: horus from the project
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import time
 import warnings
@@ -66,6 +67,30 @@ def _torch():
     import torch
 
     return torch
+
+
+def run_pair(procs, q, timeout):
+    """Starts the two role processes of one transport ("b" then "a"), collects the JSON result
+    each puts on `q` (by role) until both came, both died or `timeout` seconds passed, then
+    joins them (killing any that hangs). Returns {role: result}."""
+    import queue
+
+    for pr in procs:
+        pr.start()
+    got = {}
+    deadline = time.time() + timeout
+    while len(got) < 2 and time.time() < deadline:
+        try:
+            r = json.loads(q.get(timeout=1.0))
+            got[r["role"]] = r
+        except queue.Empty:
+            if all(not pr.is_alive() for pr in procs) and q.empty():
+                break
+    for pr in procs:
+        pr.join(timeout=5)
+        if pr.is_alive():
+            pr.kill()
+    return got
 
 
 def poll(fetch, timeout, check_every=1024):

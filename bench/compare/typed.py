@@ -397,26 +397,10 @@ def child(role, tname, keys, cfg, tag, q):
 
 def run_pair(tname, keys, cfg, tag):
     import multiprocessing as mp
-    import queue
-
     ctx = mp.get_context("fork")
     q = ctx.Queue()
     procs = [ctx.Process(target=child, args=(r, tname, keys, cfg, tag, q)) for r in ("b", "a")]
-    for pr in procs:
-        pr.start()
-    got = {}
-    deadline = time.time() + cfg.get("timeout", 600)
-    while len(got) < 2 and time.time() < deadline:
-        try:
-            r = json.loads(q.get(timeout=1.0))
-            got[r["role"]] = r
-        except queue.Empty:
-            if all(not pr.is_alive() for pr in procs) and q.empty():
-                break
-    for pr in procs:
-        pr.join(timeout=5)
-        if pr.is_alive():
-            pr.kill()
+    got = T.run_pair(procs, q, cfg.get("timeout", 600))
     return {"transport": tname, "a": got.get("a"), "b": got.get("b"), "exitcodes": [pr.exitcode for pr in procs]}
 
 

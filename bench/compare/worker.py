@@ -294,23 +294,7 @@ def main():
         keep.append(s)
     q = ctx.Queue()
     procs = [ctx.Process(target=child, args=(r, a.transport, keys, cfg, a.tag, shared, q)) for r in ("b", "a")]
-    for pr in procs:
-        pr.start()
-    got = {}
-    deadline = time.time() + cfg.get("timeout", 600)
-    import queue
-
-    while len(got) < 2 and time.time() < deadline:
-        try:
-            r = json.loads(q.get(timeout=1.0))
-            got[r["role"]] = r
-        except queue.Empty:
-            if all(not pr.is_alive() for pr in procs) and q.empty():
-                break
-    for pr in procs:
-        pr.join(timeout=5)
-        if pr.is_alive():
-            pr.kill()
+    got = T.run_pair(procs, q, cfg.get("timeout", 600))
     # cleanup of the hand-rolled shm rings
     for s in keep:
         if isinstance(s, tuple) and len(s) == 6:
