@@ -47,6 +47,7 @@ def fdoc(func, indent="    "):
     return doc(_Doc(body_doc(func)), indent)
 
 
+s = re.sub(r"^from collections\.abc import Sequence\n\n?", "", s, count=1, flags=re.M)  # header_new has it
 header_old = s[s.index("from horus import ("):s.index(")\n", s.index("from horus import (")) + 2]
 header_new = '''from collections.abc import Sequence
 from typing import Any, ClassVar, Generic, TypeAlias, overload
@@ -159,6 +160,9 @@ rep = [
     (r"def __init__\(self, shape: object,", "def __init__(self, shape: int | Sequence[int],"),
     (r"def shape\(self\) -> tuple:", "def shape(self) -> tuple[int, ...]:"),
     (r"def as_dict\(self\) -> dict:", "def as_dict(self) -> dict[str, int | str]:"),
+    (r"def _topics\(\) -> list:", "def _topics() -> list[dict[str, Any]]:"),
+    (r"def _topic\(name: str\) -> object:", "def _topic(name: str) -> dict[str, Any] | None:"),
+    (r"def _nodes\(\) -> list:", "def _nodes() -> list[dict[str, Any]]:"),
     (r"def block_ref\(msg: object \| None\) -> tuple:", "def block_ref(msg: object | None) -> tuple[int, int, int, int]:"),
     (r"^ENCODINGS: dict = \.\.\.", "#: encoding name -> (channels, bytes per pixel, dtype name), as in the spec's table.\nENCODINGS: dict[str, tuple[int, int, str]] = ..."),
     # Tensor: generic in its record type (Tensor[Detection]; Tensor = Tensor[Any] for other tensors).

@@ -434,6 +434,11 @@ void bind_topic(nb::module_& m) {
             "message comes) it waits up to that long: it polls for at most "
             "HORUS_RECV_SPIN_US microseconds (default 50), then sleeps until a send wakes it. "
             "Ctrl-C interrupts the wait.")
+        .def(
+            "_list_as",
+            [](PyTopic& t, const std::string& node, uint32_t roles) { t.endpoint.list_as(node, roles); },
+            nb::arg("node"), nb::arg("roles"),
+            "Discovery lists this Topic under Node `node` with `roles` (1 publishes, 2 subscribes).")
         .def_prop_ro("name", [](const PyTopic& t) { return t.ring().name(); }, "Topic name.")
         .def_prop_ro("capacity", [](const PyTopic& t) { return t.ring().capacity(); },
                      "Ring slots: how far a subscriber may fall behind before losing messages.")

@@ -18,6 +18,7 @@ void bind_pool(nb::module_& m);
 void bind_topic(nb::module_& m);
 void bind_record(nb::module_& m);
 void bind_payload(nb::module_& m);
+void bind_discovery(nb::module_& m);
 }  // namespace horus::py
 
 namespace horus::py {
@@ -48,6 +49,7 @@ NB_MODULE(_core, m) {
     horus::py::bind_record(m);
     horus::py::bind_payload(m);
     horus::py::bind_topic(m);
+    horus::py::bind_discovery(m);
     nb::dict encodings;
     for (int i = 0; i < horus::kEncodingCount; ++i) {
         const auto& info = horus::encoding_info(static_cast<horus::Encoding>(i));

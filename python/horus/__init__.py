@@ -41,6 +41,7 @@ from horus.msg import (
 )
 from horus._node import Node, NodeStats
 from horus._scheduler import NodeError, run
+from horus._discovery import Endpoint, NodeInfo, TopicInfo, nodes, topic_info, topics
 from horus._version import __version__  # written by CMake from the VERSION file
 
 import os as _os
@@ -138,6 +139,12 @@ __all__ = [
     "NodeError",
     "NodeStats",
     "run",
+    "Endpoint",
+    "NodeInfo",
+    "TopicInfo",
+    "nodes",
+    "topic_info",
+    "topics",
     "block_ref",
     "namespace",
     "pool_stats",

@@ -712,6 +712,11 @@ class Topic(Generic[_M]):
         The next message. Without timeout (None) it returns None at once when nothing is waiting; with timeout= seconds (an int or float >= 0; float('inf') waits until a message comes) it waits up to that long: it polls for at most HORUS_RECV_SPIN_US microseconds (default 50), then sleeps until a send wakes it. Ctrl-C interrupts the wait.
         """
 
+    def _list_as(self, node: str, roles: int) -> None:
+        """
+        Discovery lists this Topic under Node `node` with `roles` (1 publishes, 2 subscribes).
+        """
+
     @property
     def name(self) -> str:
         """Topic name."""
@@ -755,6 +760,37 @@ class Topic(Generic[_M]):
         """Messages waiting for this subscriber (at most capacity)."""
 
     def __repr__(self) -> str: ...
+
+def _topics() -> list[dict[str, Any]]:
+    """Every topic of this namespace as dicts (horus.topics() wraps them)."""
+
+def _topic(name: str) -> dict[str, Any] | None:
+    """The topic `name` as a dict, or None if it does not exist."""
+
+def _nodes() -> list[dict[str, Any]]:
+    """
+    Every running node of this namespace as dicts (horus.nodes() wraps them).
+    """
+
+class _NodeRegistration:
+    """
+    A node listed in the namespace's node registry while horus.run() runs it.
+    """
+
+    def __init__(self, name: str, rate_hz: float, order: int, subs: Sequence[str], pubs: Sequence[str]) -> None: ...
+
+    def ticked(self, tick_ns: int, overrun: bool) -> None:
+        """Counts one tick of `tick_ns` nanoseconds."""
+
+    def errored(self) -> None:
+        """Counts one tick that raised."""
+
+    def close(self) -> None:
+        """Removes the node from the registry."""
+
+    @property
+    def listed(self) -> bool:
+        """False when the registry was full."""
 
 #: encoding name -> (channels, bytes per pixel, dtype name), as in the spec's table.
 ENCODINGS: dict[str, tuple[int, int, str]] = ...

@@ -114,6 +114,7 @@ class Node:
         self.shutdown = shutdown
         self.stats = NodeStats()
         self._topics: dict[str, Topic] = {}
+        self._registration: Any = None  # _core._NodeRegistration while run() runs it (discovery)
         for what, names in (("subs", self.subs), ("pubs", self.pubs)):
             for topic_name in names:
                 try:
@@ -132,6 +133,9 @@ class Node:
             if not isinstance(topic_name, str):
                 raise TypeError(f"topic name must be a str; got {topic_name!r}")
             topic = Topic(None, topic_name)
+            # Discovery lists it under this node, with the roles the node declared for it.
+            roles = (2 if topic_name in self.subs else 0) | (1 if topic_name in self.pubs else 0)
+            topic._list_as(self.name, roles)
             self._topics[topic_name] = topic
         return topic
 

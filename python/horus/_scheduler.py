@@ -22,7 +22,7 @@ import time
 from typing import Optional
 
 from horus import _schedule
-from horus._core import HorusError
+from horus._core import HorusError, _NodeRegistration
 from horus._node import Node
 
 
@@ -77,6 +77,8 @@ def run(*nodes: Node, duration: Optional[float] = None) -> None:
     failure: Optional[NodeError] = None
     started: list[Node] = []
     try:
+        for node in ordered:  # discovery lists the nodes while they run (horus.nodes())
+            node._registration = _NodeRegistration(node.name, node.rate, node.order, node.subs, node.pubs)
         for node in ordered:
             if node.init is not None:
                 try:
@@ -106,6 +108,10 @@ def run(*nodes: Node, duration: Optional[float] = None) -> None:
                 if failure is None:
                     failure = NodeError(node.name, "shutdown", exc)
                     failure.__cause__ = exc
+        for node in ordered:
+            if node._registration is not None:
+                node._registration.close()
+                node._registration = None
         if in_main:
             signal.signal(signal.SIGTERM, previous_term)
     if failure is not None:
@@ -131,6 +137,7 @@ class _RealTime:
             node.tick(node)
         except Exception as exc:
             node.stats.errors += 1
+            node._registration.errored()
             raise NodeError(node.name, "tick", exc) from exc
         return True
 
@@ -142,6 +149,7 @@ class _RealTime:
         st.max_tick_s = max(st.max_tick_s, elapsed)
         if overrun:
             st.overruns += 1
+        self.ordered[i]._registration.ticked(after - start, overrun)
 
     def sleep_until(self, t: int) -> None:
         delay = (t - time.monotonic_ns()) / 1e9

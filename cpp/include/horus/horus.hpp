@@ -7,6 +7,7 @@
 #include "horus/base/error.hpp"
 #include "horus/msg/image.hpp"
 #include "horus/sched/node.hpp"
+#include "horus/sched/node_registry.hpp"
 #include "horus/msg/point_cloud.hpp"
 #include "horus/pool/pool.hpp"
 #include "horus/msg/strided_copy.hpp"
@@ -14,3 +15,4 @@
 #include "horus/msg/standard_messages.hpp"
 #include "horus/msg/tensor.hpp"
 #include "horus/topic/topic.hpp"
+#include "horus/topic/topic_discovery.hpp"

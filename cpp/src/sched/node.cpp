@@ -1,6 +1,8 @@
 // node.cpp — Node (see node.hpp).
 #include "horus/sched/node.hpp"
 
+#include <algorithm>
+
 #include "horus/base/error.hpp"
 #include "horus/sched/schedule.hpp"
 
@@ -21,7 +23,14 @@ Node::Node(Options options) : options_(std::move(options)) {
 TopicEndpoint& Node::endpoint(const std::string& topic) {
     auto it = topics_.find(topic);
     if (it != topics_.end()) return it->second;
-    return topics_.emplace(topic, TopicEndpoint(TopicRing::open(topic, 0, std::nullopt))).first->second;
+    // Discovery lists it under this node, with the roles the node declared for it.
+    auto declared = [&](const std::vector<std::string>& names) {
+        return std::find(names.begin(), names.end(), topic) != names.end();
+    };
+    const uint32_t roles = (declared(options_.subs) ? topic_layout::kSubscribes : 0u) |
+                           (declared(options_.pubs) ? topic_layout::kPublishes : 0u);
+    return topics_.emplace(topic, TopicEndpoint(TopicRing::open(topic, 0, std::nullopt), options_.name, roles))
+        .first->second;
 }
 
 void Node::send(const std::string& topic, Message& msg) { endpoint(topic).publish(msg); }

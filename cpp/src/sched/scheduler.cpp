@@ -14,6 +14,7 @@
 
 #include "horus/base/error.hpp"
 #include "horus/sched/node.hpp"
+#include "horus/sched/node_registry.hpp"
 #include "horus/sched/schedule.hpp"
 
 namespace horus {
@@ -76,6 +77,12 @@ void run(const std::vector<Node*>& nodes, std::optional<double> duration_s) {
         periods.push_back(nodes[i]->period_ns());
     }
 
+    // Discovery lists the nodes while they run (node_registry.hpp).
+    std::vector<NodeRegistration> listed;
+    for (Node* n : ordered)
+        listed.emplace_back(NodeDescription{n->name(), node_registry_layout::Language::Cpp, n->rate(), n->order(),
+                                            n->options_.subs, n->options_.pubs});
+
     SignalGuard signals;
     std::exception_ptr failure;
     std::string failed_node, failed_phase;
@@ -95,6 +102,7 @@ void run(const std::vector<Node*>& nodes, std::optional<double> duration_s) {
     // The schedule's environment in real time (a local class has run()'s access to Node).
     struct RealTime {
         std::vector<Node*>& ordered;
+        std::vector<NodeRegistration>& listed;
         std::exception_ptr& failure;
         std::string& failed_node;
         std::string& failed_phase;
@@ -112,6 +120,7 @@ void run(const std::vector<Node*>& nodes, std::optional<double> duration_s) {
                 failure = std::current_exception();
                 failed_node = ordered[i]->name();
                 failed_phase = "tick";
+                listed[i].errored();
                 return false;
             }
         }
@@ -122,6 +131,7 @@ void run(const std::vector<Node*>& nodes, std::optional<double> duration_s) {
             st.total_tick_s += elapsed;
             st.max_tick_s = std::max(st.max_tick_s, elapsed);
             if (overrun) ++st.overruns;
+            listed[i].ticked(after - start, overrun);
         }
         void sleep_until(int64_t t) const {  // in slices of <= 20 ms, so a signal stops the run soon
             const int64_t delay = t - now();
@@ -129,7 +139,7 @@ void run(const std::vector<Node*>& nodes, std::optional<double> duration_s) {
         }
     };
     if (!failure) {
-        RealTime env{ordered, failure, failed_node, failed_phase};
+        RealTime env{ordered, listed, failure, failed_node, failed_phase};
         schedule::run_rounds(periods, duration_s, env);
     }
 

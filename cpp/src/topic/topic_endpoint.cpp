@@ -8,26 +8,46 @@
 
 namespace horus {
 
-TopicEndpoint::TopicEndpoint(std::shared_ptr<TopicRing> ring)
+namespace tl = topic_layout;
+
+TopicEndpoint::TopicEndpoint(std::shared_ptr<TopicRing> ring) : TopicEndpoint(std::move(ring), std::string(), 0) {}
+
+TopicEndpoint::TopicEndpoint(std::shared_ptr<TopicRing> ring, const std::string& node, uint32_t roles)
     : ring_(std::move(ring)), cursor_(ring_->write_sequence()) {
     subscribe();
+    try {
+        listed_ = ring_->add_endpoint(node, roles);
+    } catch (...) {
+        unsubscribe();
+        throw;
+    }
+    listed_by_ = ring_->member();
+    roles_ = roles;
 }
 
-TopicEndpoint::~TopicEndpoint() { unsubscribe(); }
+TopicEndpoint::~TopicEndpoint() {
+    unsubscribe();
+    if (listed_ != kNoEntry && ring_ && listed_by_ == ring_->session().self()) ring_->remove_endpoint(listed_);
+}
 
 TopicEndpoint::TopicEndpoint(TopicEndpoint&& other) noexcept
     : ring_(std::move(other.ring_)), cursor_(other.cursor_), dropped_(other.dropped_),
-      entry_(std::exchange(other.entry_, kNoEntry)), owner_(other.owner_), has_read_(other.has_read_) {}
+      entry_(std::exchange(other.entry_, kNoEntry)), owner_(other.owner_), has_read_(other.has_read_),
+      listed_(std::exchange(other.listed_, kNoEntry)), listed_by_(other.listed_by_), roles_(other.roles_) {}
 
 TopicEndpoint& TopicEndpoint::operator=(TopicEndpoint&& other) noexcept {
     if (this != &other) {
         unsubscribe();
+        if (listed_ != kNoEntry && ring_ && listed_by_ == ring_->session().self()) ring_->remove_endpoint(listed_);
         ring_ = std::move(other.ring_);
         cursor_ = other.cursor_;
         dropped_ = other.dropped_;
         entry_ = std::exchange(other.entry_, kNoEntry);
         owner_ = other.owner_;
         has_read_ = other.has_read_;
+        listed_ = std::exchange(other.listed_, kNoEntry);
+        listed_by_ = other.listed_by_;
+        roles_ = other.roles_;
     }
     return *this;
 }
@@ -45,12 +65,27 @@ void TopicEndpoint::unsubscribe() noexcept {
     entry_ = kNoEntry;
 }
 
+void TopicEndpoint::list_as(const std::string& node, uint32_t roles) {
+    const uint32_t entry = ring_->add_endpoint(node, roles_ | roles);
+    if (listed_ != kNoEntry && listed_by_ == ring_->session().self()) ring_->remove_endpoint(listed_);
+    listed_ = entry;
+    listed_by_ = ring_->member();
+    roles_ |= roles;
+}
+
+void TopicEndpoint::note_role(uint32_t role) noexcept {
+    roles_ |= role;
+    if (listed_ != kNoEntry && listed_by_ == ring_->session().self()) ring_->note_roles(listed_, role);
+}
+
 void TopicEndpoint::publish(Message& msg) {
+    if (!(roles_ & tl::kPublishes)) note_role(tl::kPublishes);
     if (!has_read_ && entry_ != kNoEntry) unsubscribe();  // a publisher: it keeps nothing for itself
     ring_->publish(msg);
 }
 
 void TopicEndpoint::publish(const BytesDescriptor& d, const RecordLayout* record, Block* payload) {
+    if (!(roles_ & tl::kPublishes)) note_role(tl::kPublishes);
     if (!has_read_ && entry_ != kNoEntry) unsubscribe();
     ring_->publish(d, record, payload);
 }
@@ -58,6 +93,7 @@ void TopicEndpoint::publish(const BytesDescriptor& d, const RecordLayout* record
 bool TopicEndpoint::try_read(TensorDescriptor& desc, Block& block) {
     if (!has_read_) {
         has_read_ = true;
+        if (!(roles_ & tl::kSubscribes)) note_role(tl::kSubscribes);
         if (entry_ == kNoEntry) subscribe();  // a publisher that starts reading
     }
     const uint64_t before = cursor_;

@@ -1,6 +1,7 @@
 // topic_publish.cpp — the hot path: publishing a descriptor into the ring and reading
 // one out (the protocol is in topic_layout.hpp; the seq encoding in seqlock.hpp).
 #include <cstring>
+#include <ctime>
 
 #include "horus/base/error.hpp"
 #include "horus/base/futex.hpp"
@@ -76,6 +77,9 @@ void TopicRing::publish_wire(const TensorDescriptor& d, uint32_t kind, const Rec
         store_descriptor(slot, d);
         slot.holds_ref.store(ref ? 1 : 0, std::memory_order_relaxed);
         slot.seq.store(seqlock::complete(s), std::memory_order_release);
+        timespec now{};
+        clock_gettime(CLOCK_REALTIME_COARSE, &now);  // for discovery: a few ns, ~4 ms resolution
+        header_->last_send_ns.store(int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec, std::memory_order_relaxed);
         header_->write_seq.store(s + 1, std::memory_order_seq_cst);
         if (overwritten) pool.remove_ring_ref(*overwritten);
         release_read_locked(pool, s);

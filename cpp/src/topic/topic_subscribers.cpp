@@ -34,16 +34,24 @@ bool reap_dead_users(tl::TopicHeader* h) noexcept {
             }
         }
     h->overflow_subscribers = overflow;
-    auto is_user = [h](const tl::TopicSubscriber& sub) {
+    auto is_user = [h](uint32_t slot, uint64_t incarnation) {
         for (const auto& user : h->users)
-            if (live(user.state) && user.slot == sub.slot && user.incarnation == sub.incarnation) return true;
+            if (live(user.state) && user.slot == slot && user.incarnation == incarnation) return true;
         return false;
     };
     const uint32_t limit = std::min(h->subscriber_limit, tl::kMaxSubscribers);
     for (uint32_t i = 0; i < limit; ++i)
-        if (live(h->subscribers[i].state) && !is_user(h->subscribers[i]))
+        if (live(h->subscribers[i].state) && !is_user(h->subscribers[i].slot, h->subscribers[i].incarnation))
             h->subscribers[i].state.store(static_cast<uint32_t>(tl::EntryState::Free));
     shrink_subscriber_limit(h);
+    uint32_t endpoints = std::min(h->endpoint_limit, tl::kMaxEndpoints);
+    for (uint32_t i = 0; i < endpoints; ++i) {
+        tl::TopicEndpointEntry& e = h->endpoints[i];
+        if (live(e.state) && !is_user(e.slot, e.incarnation))
+            e.state.store(static_cast<uint32_t>(tl::EntryState::Free));
+    }
+    while (endpoints > 0 && !live(h->endpoints[endpoints - 1].state)) --endpoints;
+    h->endpoint_limit = endpoints;
     return anyone;
 }
 

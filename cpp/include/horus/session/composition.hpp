@@ -1,5 +1,5 @@
 // composition.hpp — the one hook by which the composed library registers the
-// reclamation participants of layers above the pool (today: the topic layer).
+// reclamation participants of layers above the pool (the topic layer and the scheduler's node registry).
 //
 // It is declared here and defined by whoever composes the library: the `horus`
 // target defines it in cpp/src/compose.cpp. Because Session's constructor calls

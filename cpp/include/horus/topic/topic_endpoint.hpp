@@ -16,6 +16,10 @@
 // holds are counted in dropped(), never silently lost. The newest message is
 // always kept, so `t.send(m); t.recv()` on one Topic works.
 //
+// Discovery: each endpoint has an entry in the topic's endpoint table
+// (topic_discovery.hpp) naming its process and node, and marks it the first time it
+// publishes or reads.
+//
 // Not thread-safe: one endpoint is used by one thread at a time (Python: the GIL).
 // After fork() an inherited endpoint leaves its entry to the parent (the entry
 // names the parent's process) and works without one in the child.
@@ -35,6 +39,8 @@ namespace horus {
 class TopicEndpoint {
   public:
     explicit TopicEndpoint(std::shared_ptr<TopicRing> ring);
+    /// An endpoint of node `node` that declares `roles` (topic_layout::EndpointRole bits).
+    TopicEndpoint(std::shared_ptr<TopicRing> ring, const std::string& node, uint32_t roles);
     ~TopicEndpoint();
     TopicEndpoint(TopicEndpoint&& other) noexcept;
     TopicEndpoint& operator=(TopicEndpoint&& other) noexcept;
@@ -53,6 +59,9 @@ class TopicEndpoint {
     /// Blocks until a message past the cursor may be there, or `timeout` passes.
     void wait(std::chrono::nanoseconds timeout) const { ring_->wait(cursor_, timeout); }
 
+    /// Lists this endpoint under node `node` with `roles` added (discovery).
+    void list_as(const std::string& node, uint32_t roles);
+
     /// Counts one message the caller could not use (e.g. a corrupt descriptor).
     void count_dropped() { ++dropped_; }
 
@@ -68,6 +77,7 @@ class TopicEndpoint {
     static constexpr uint32_t kNoEntry = 0xFFFFFFFEu;  // not registered (kOverflowEntry is another value)
     void subscribe();
     void unsubscribe() noexcept;
+    void note_role(uint32_t role) noexcept;
 
     std::shared_ptr<TopicRing> ring_;
     uint64_t cursor_ = 0;
@@ -75,6 +85,9 @@ class TopicEndpoint {
     uint32_t entry_ = kNoEntry;  // our subscribers[] entry, kOverflowEntry, or kNoEntry
     ProcessRef owner_{};         // the process that took entry_
     bool has_read_ = false;      // try_read() was called at least once
+    uint32_t listed_ = kNoEntry;  // our endpoints[] entry (discovery) ...
+    ProcessRef listed_by_{};      // ... which names this process (not a forked child)
+    uint32_t roles_ = 0;          // EndpointRole bits already noted in it
 };
 
 }  // namespace horus

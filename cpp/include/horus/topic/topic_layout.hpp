@@ -46,6 +46,13 @@
 //    references and unlinks it. A dead user's subscribers[] entries and overflow
 //    count are freed with its entry; topics whose users all died are torn down by
 //    reclamation (topic_reclaim.cpp).
+//  * Discovery (topic_discovery.hpp): endpoints[] lists every Topic object (its owner's
+//    process, pid and node name), claimed and freed under the mutex like subscribers[].
+//    Its `roles` bits (publishes, subscribes) are only ever set, by the owner
+//    (fetch_or, relaxed: informational), the first time it sends or receives; a
+//    node's declared pubs/subs set them at open. Entries of dead users are freed with
+//    their user entry. last_send_ns is stored by every publisher under the mutex
+//    (CLOCK_REALTIME_COARSE, relaxed) and read by anyone.
 #pragma once
 
 #include <atomic>
@@ -58,11 +65,13 @@
 namespace horus::topic_layout {
 
 inline constexpr uint64_t kTopicMagic = 0x43495050545355ull;  // "USTPPIC"
-inline constexpr uint32_t kTopicVersion = 4;
+inline constexpr uint32_t kTopicVersion = 5;
 inline constexpr std::size_t kTypeNameCapacity = 64;
 inline constexpr std::size_t kTypeTextCapacity = 1024;
 inline constexpr uint32_t kMaxUsers = 64;
 inline constexpr uint32_t kMaxSubscribers = 128;
+inline constexpr uint32_t kMaxEndpoints = 128;
+inline constexpr std::size_t kNodeNameCapacity = 64;
 inline constexpr uint32_t kMaxCapacity = 1u << 16;
 inline constexpr std::size_t kMaxNameLength = 100;
 inline constexpr std::size_t kDescriptorWords = sizeof(TensorDescriptor) / 8;
@@ -85,6 +94,19 @@ struct alignas(64) TopicSubscriber {
     std::atomic<uint32_t> state;   // EntryState (under the mutex)
     uint32_t slot;                 // owner process: session slot and incarnation (under the mutex)
     uint64_t incarnation;
+};
+
+/// What an endpoint has done on the topic (TopicEndpointEntry::roles).
+enum EndpointRole : uint32_t { kPublishes = 1, kSubscribes = 2 };
+
+/// One Topic object, for discovery only (nothing on the data path reads it).
+struct TopicEndpointEntry {
+    std::atomic<uint32_t> state;  // EntryState (under the mutex)
+    std::atomic<uint32_t> roles;  // EndpointRole bits (owner: fetch_or; anyone: load)
+    uint32_t slot;                // owner process: session slot and incarnation (under the mutex)
+    int32_t pid;                  // the owner's pid in its own PID namespace (informational)
+    uint64_t incarnation;
+    char node[kNodeNameCapacity];  // the node that opened it, NUL-terminated ("" = none; under the mutex)
 };
 
 struct alignas(64) TopicSlot {
@@ -110,6 +132,7 @@ struct TopicHeader {
     char type_name[kTypeNameCapacity];
     char type_text[kTypeTextCapacity];  // canonical layout text, NUL-terminated, truncated
     alignas(64) std::atomic<uint64_t> write_seq;
+    std::atomic<int64_t> last_send_ns;  // CLOCK_REALTIME (coarse) of the latest publish, 0 = never
     alignas(64) std::atomic<uint32_t> futex_word;  // bumped after every publish
     std::atomic<uint32_t> waiters;                 // subscribers blocked in futex_wait
     alignas(64) uint64_t release_seq;    // messages below it were considered for early release (mutex)
@@ -117,6 +140,8 @@ struct TopicHeader {
     uint32_t overflow_subscribers;       // sum of users[].overflow_subscribers (mutex)
     alignas(64) TopicUser users[kMaxUsers];
     TopicSubscriber subscribers[kMaxSubscribers];
+    uint32_t endpoint_limit;  // endpoints[] at or above it are free (mutex)
+    TopicEndpointEntry endpoints[kMaxEndpoints];
 };
 
 inline std::size_t topic_bytes(uint32_t capacity) {

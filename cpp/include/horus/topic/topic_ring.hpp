@@ -111,6 +111,14 @@ class TopicRing {
             header_->subscribers[entry].cursor.store(cursor, std::memory_order_release);
     }
 
+    /// Discovery's endpoint table (topic_discovery.hpp): claims an entry naming this
+    /// process and `node` ("" = none, truncated to 63 bytes) with `roles`
+    /// (topic_layout::EndpointRole bits); kOverflowEntry when the table is full.
+    uint32_t add_endpoint(const std::string& node, uint32_t roles);
+    /// Adds `roles` to an entry from add_endpoint (kOverflowEntry: nothing).
+    void note_roles(uint32_t entry, uint32_t roles) noexcept;
+    void remove_endpoint(uint32_t entry) noexcept;
+
     uint32_t kind() const;
     /// The record layout hash of the topic's type (0: none); its name ("" if none).
     uint64_t type_hash() const;

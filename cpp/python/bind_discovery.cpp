@@ -1,0 +1,109 @@
+// bind_discovery.cpp — discovery for Python: the raw tables behind horus.topics() and
+// horus.nodes() (python/horus/_discovery.py turns them into documented dataclasses), and
+// the node registration horus.run() holds for each node while it runs.
+#include <nanobind/nanobind.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/vector.h>
+
+#include "horus/msg/message.hpp"
+#include "horus/sched/node_registry.hpp"
+#include "horus/topic/topic_discovery.hpp"
+
+namespace nb = nanobind;
+
+namespace horus::py {
+namespace {
+
+const char* kind_key(uint32_t kind) {
+    switch (static_cast<MessageKind>(kind)) {
+        case MessageKind::Tensor: return "Tensor";
+        case MessageKind::Image: return "Image";
+        case MessageKind::DepthImage: return "DepthImage";
+        case MessageKind::PointCloud: return "PointCloud";
+        case MessageKind::Record: return "Record";
+        case MessageKind::Data: return "Data";
+    }
+    return "";
+}
+
+nb::dict topic_dict(const TopicInfo& t) {
+    nb::dict d;
+    d["name"] = t.name;
+    d["kind"] = kind_key(t.kind);
+    d["type_name"] = t.type_name;
+    d["layout_hash"] = t.type_hash;
+    d["type_description"] = t.type_description;
+    d["capacity"] = t.capacity;
+    d["messages"] = t.messages;
+    d["last_send_ns"] = t.last_send_ns;
+    d["processes"] = t.processes;
+    nb::list endpoints;
+    for (const TopicEndpointInfo& e : t.endpoints)
+        endpoints.append(nb::make_tuple(e.pid, e.node, e.publishes, e.subscribes));
+    d["endpoints"] = endpoints;
+    return d;
+}
+
+}  // namespace
+
+void bind_discovery(nb::module_& m) {
+    m.def(
+        "_topics",
+        [] {
+            nb::list out;
+            for (const TopicInfo& t : discover_topics()) out.append(topic_dict(t));
+            return out;
+        },
+        "Every topic of this namespace as dicts (horus.topics() wraps them).");
+    m.def(
+        "_topic",
+        [](const std::string& name) -> nb::object {
+            TopicInfo t;
+            if (!discover_topic(name, t)) return nb::none();
+            return topic_dict(t);
+        },
+        nb::arg("name"), "The topic `name` as a dict, or None if it does not exist.");
+    m.def(
+        "_nodes",
+        [] {
+            nb::list out;
+            for (const NodeInfo& n : discover_nodes()) {
+                nb::dict d;
+                d["name"] = n.name;
+                d["language"] = n.language == node_registry_layout::Language::Python ? "python" : "c++";
+                d["pid"] = n.pid;
+                d["rate_hz"] = n.rate_hz;
+                d["order"] = n.order;
+                d["subs"] = n.subs;
+                d["pubs"] = n.pubs;
+                d["ticks"] = n.ticks;
+                d["overruns"] = n.overruns;
+                d["errors"] = n.errors;
+                d["tick_ns_total"] = n.tick_ns_total;
+                d["tick_ns_max"] = n.tick_ns_max;
+                d["last_tick_ns"] = n.last_tick_ns;
+                d["started_ns"] = n.started_ns;
+                out.append(d);
+            }
+            return out;
+        },
+        "Every running node of this namespace as dicts (horus.nodes() wraps them).");
+
+    nb::class_<NodeRegistration>(m, "_NodeRegistration",
+                                 "A node listed in the namespace's node registry while horus.run() runs it.")
+        .def(
+            "__init__",
+            [](NodeRegistration* self, const std::string& name, double rate_hz, int64_t order,
+               const std::vector<std::string>& subs, const std::vector<std::string>& pubs) {
+                new (self) NodeRegistration(
+                    NodeDescription{name, node_registry_layout::Language::Python, rate_hz, order, subs, pubs});
+            },
+            nb::arg("name"), nb::arg("rate_hz"), nb::arg("order"), nb::arg("subs"), nb::arg("pubs"))
+        .def("ticked", &NodeRegistration::ticked, nb::arg("tick_ns"), nb::arg("overrun"),
+             "Counts one tick of `tick_ns` nanoseconds.")
+        .def("errored", &NodeRegistration::errored, "Counts one tick that raised.")
+        .def("close", &NodeRegistration::close, "Removes the node from the registry.")
+        .def_prop_ro("listed", &NodeRegistration::listed, "False when the registry was full.");
+}
+
+}  // namespace horus::py

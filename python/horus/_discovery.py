@@ -1,0 +1,126 @@
+"""Discovery: every topic and every running node of this namespace, read from shared memory.
+
+``horus.topics()`` and ``horus.nodes()`` return the same facts ``horus topic list`` and
+``horus node list`` print, as frozen dataclasses (``as_dict()`` gives JSON-ready dicts),
+so tools and tests never scrape text. Any process of the namespace (HORUS_NAMESPACE) sees
+them; entries of processes that died disappear at once (their shared-memory entries are
+freed by the next reclamation).
+
+A Topic object counts as a publisher once it has sent and as a subscriber once it has
+received; a Node's declared ``pubs``/``subs`` count from its creation. Nodes are listed
+while :func:`horus.run` runs them (C++ ``horus::run`` too).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Optional
+
+from horus import _core
+
+__all__ = ["Endpoint", "TopicInfo", "NodeInfo", "topics", "topic_info", "nodes"]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One Topic object that uses a topic: its process and, if a Node opened it, the node's name."""
+
+    pid: int
+    node: str = ""
+
+
+@dataclass(frozen=True)
+class TopicInfo:
+    """A topic as shared memory describes it (see the field comments)."""
+
+    name: str
+    #: "Image", "DepthImage", "PointCloud", "Tensor", "Record" (typed messages), "Data"
+    #: (schemaless), or "" while nothing typed it yet.
+    kind: str
+    #: The typed message's name ("CmdVel") for Record topics and Tensor-of-records topics, else "".
+    type_name: str
+    #: Its layout hash (0 = none).
+    layout_hash: int
+    #: The same text as Topic.type_description ("CmdVel messages with layout ...", "Image messages").
+    type_description: str
+    capacity: int
+    #: Messages sent on the topic so far.
+    messages: int
+    #: CLOCK_REALTIME nanoseconds of the latest send (about 4 ms resolution); 0 = never.
+    last_send_ns: int
+    #: Live processes that have the topic open.
+    processes: int
+    publishers: tuple[Endpoint, ...] = field(default=())
+    subscribers: tuple[Endpoint, ...] = field(default=())
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields as a JSON-ready dict (endpoints as lists of {"pid", "node"})."""
+        d = asdict(self)
+        d["publishers"] = [asdict(e) for e in self.publishers]
+        d["subscribers"] = [asdict(e) for e in self.subscribers]
+        return d
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    """A node that horus.run() (or C++ horus::run) is running, with its tick statistics."""
+
+    name: str
+    pid: int
+    #: "python" or "c++".
+    language: str
+    rate_hz: float
+    order: int
+    subs: tuple[str, ...]
+    pubs: tuple[str, ...]
+    ticks: int
+    #: Ticks that took longer than the period.
+    overruns: int
+    #: Ticks that raised.
+    errors: int
+    mean_tick_s: float
+    max_tick_s: float
+    #: CLOCK_REALTIME nanoseconds at the end of the latest tick (about 4 ms resolution); 0 = none yet.
+    last_tick_ns: int
+    #: CLOCK_REALTIME nanoseconds when the run started it.
+    started_ns: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields as a JSON-ready dict."""
+        d = asdict(self)
+        d["subs"] = list(self.subs)
+        d["pubs"] = list(self.pubs)
+        return d
+
+
+def _topic(d: dict[str, Any]) -> TopicInfo:
+    endpoints = d.pop("endpoints")
+    pubs = tuple(Endpoint(pid, node) for pid, node, publishes, _ in endpoints if publishes)
+    subs = tuple(Endpoint(pid, node) for pid, node, _, subscribes in endpoints if subscribes)
+    return TopicInfo(publishers=pubs, subscribers=subs, **d)
+
+
+def topics() -> list[TopicInfo]:
+    """Every topic of this namespace, sorted by name."""
+    return [_topic(d) for d in _core._topics()]
+
+
+def topic_info(name: str) -> Optional[TopicInfo]:
+    """The topic ``name`` of this namespace, or None if it does not exist (ValueError for a bad name)."""
+    if not isinstance(name, str):
+        raise TypeError(f"topic name must be a str; got {name!r}")
+    d = _core._topic(name)
+    return None if d is None else _topic(d)
+
+
+def nodes() -> list[NodeInfo]:
+    """Every running node of this namespace, sorted by name, then pid."""
+    out = []
+    for d in _core._nodes():
+        ticks = d["ticks"]
+        out.append(NodeInfo(
+            name=d["name"], pid=d["pid"], language=d["language"], rate_hz=d["rate_hz"], order=d["order"],
+            subs=tuple(d["subs"]), pubs=tuple(d["pubs"]), ticks=ticks, overruns=d["overruns"],
+            errors=d["errors"], mean_tick_s=d["tick_ns_total"] / ticks / 1e9 if ticks else 0.0,
+            max_tick_s=d["tick_ns_max"] / 1e9, last_tick_ns=d["last_tick_ns"], started_ns=d["started_ns"]))
+    return out
