@@ -1,0 +1,51 @@
+"""Which topics exist in this namespace, and declaring a topic's record type in the recorder
+so that it can receive typed messages whose class it never imported.
+
+The recorder opens a topic only once it exists: opening it first would create it with the
+capacity of an untyped topic (64 slots, each keeping a message's pool block alive).
+"""
+
+from __future__ import annotations
+
+import re
+
+import horus
+from horus import _core
+from horus._foxglove import ConversionError, record_class_for
+from horus._message import record_class
+
+__all__ = ["existing_topics", "declare_topic_type", "valid_topic_name"]
+
+_NAME_RE = re.compile(r"[A-Za-z0-9_.\-]{1,100}")
+_LAYOUT_RE = re.compile(r"with layout (\S+) \(hash (0x[0-9a-f]{16})\)")
+
+
+def valid_topic_name(name: str) -> bool:
+    """True for a name horus accepts (1-100 characters from A-Z a-z 0-9 _ . -)."""
+    return isinstance(name, str) and _NAME_RE.fullmatch(name) is not None
+
+
+def existing_topics() -> set[str]:
+    """The names of the topics of this process's namespace."""
+    topics = getattr(horus, "topics", None)
+    if topics is not None:
+        return {t.name for t in topics()}
+    prefix = f"horus.{horus.namespace()}.topic."  # until horus.topics() is there: the shm objects
+    return {n[len(prefix):] for n in _core._list_namespace_objects(horus.namespace()) if n.startswith(prefix)}
+
+
+def declare_topic_type(topic: horus.Topic) -> bool:
+    """Declares the record type of `topic` (typed messages, Tensors of records) in this process
+    if it is not declared yet, from the layout text the topic carries. False while the topic
+    has no record type (yet); raises ConversionError if it cannot be declared."""
+    h = topic.layout_hash
+    if not h:
+        return False
+    if record_class(h) is not None:
+        return True
+    desc = topic.type_description
+    m = _LAYOUT_RE.search(desc)
+    if m is None or int(m.group(2), 16) != h:
+        raise ConversionError(f"topic '{topic.name}' carries {desc!r}, whose layout cannot be read")
+    record_class_for(m.group(1), h)
+    return True

@@ -1,0 +1,173 @@
+"""Replaying an MCAP recording into horus topics: horus.bag.play().
+
+Messages are published in log-time order with the recorded gaps between them (divided by
+`rate`), each decoded once into a new pool message (the one copy into the pool) and sent
+without another copy, with its horus type, frame_id and timestamp_ns as recorded.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any, cast
+
+import horus
+from horus._foxglove import ConversionError, decode
+from horus.bag._errors import BagError
+from horus.bag._file import BagFile
+
+__all__ = ["PlayStats", "play"]
+
+_PROGRESS_EVERY = 0.5
+
+
+@dataclass
+class PlayStats:
+    """What play() published: messages (and their recorded bytes) in total and per topic,
+    completed loops, the position reached in the recording, channels it could not play."""
+
+    path: str
+    duration_s: float = 0.0  # of the recording
+    position_s: float = 0.0  # recording time of the last message published, from its start
+    elapsed_s: float = 0.0
+    messages: int = 0
+    bytes: int = 0
+    loops: int = 0  # passes through the recording completed
+    topics: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)  # topic -> why it is not played
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _check_number(name: str, v: Any, low: float, low_ok: bool, what: str) -> float:
+    ok = not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(v) and (
+        v >= low if low_ok else v > low)
+    if not ok:
+        raise ValueError(f"{name}={v!r} must be a finite number {'>=' if low_ok else '>'} {low:g} ({what})")
+    return float(v)
+
+
+def _publisher(name: str, metadata: dict[str, str], msg: object) -> horus.Topic[Any]:
+    kind = metadata.get("horus.kind", "")
+    mtype: Any
+    if isinstance(msg, horus.Tensor):
+        rec = msg.record_type
+        mtype = cast(Any, horus.Tensor)[rec] if rec is not None else horus.Tensor
+    elif isinstance(msg, (horus.Image, horus.DepthImage, horus.PointCloud, horus.TypedMessage)):
+        mtype = type(msg)
+    else:
+        mtype = None  # schemaless
+    cap_text = metadata.get("horus.capacity", "")
+    cap = int(cap_text) if cap_text.isdigit() else None
+    try:
+        try:
+            return horus.Topic(name, None, cap) if mtype is None else horus.Topic(mtype, name, cap)
+        except ValueError as e:
+            if cap is None or "capacity" not in str(e):
+                raise
+            # the topic exists with another capacity: use it as it is
+            return horus.Topic(name) if mtype is None else horus.Topic(mtype, name)
+    except (TypeError, ValueError, horus.HorusError) as e:
+        raise BagError(f"cannot publish the recorded {kind or 'data'} topic {name!r} here: {e}") from None
+
+
+def play(
+    path: str | os.PathLike[str],
+    *,
+    rate: float = 1.0,
+    loop: bool = False,
+    topics: list[str] | None = None,
+    start: float = 0.0,
+    stop: threading.Event | None = None,
+    progress: Callable[[PlayStats], None] | None = None,
+) -> PlayStats:
+    """Publishes the recording at `path` on its topics with the recorded timing (rate 2.0 =
+    twice as fast), from `start` seconds into it; over and over with loop=True, until `stop`
+    is set or Ctrl-C (which ends playing normally). progress(stats) is called about twice a
+    second and at the end. Channels horus cannot convert are skipped (stats.skipped)."""
+    rate = _check_number("rate", rate, 0.0, False, "1.0 plays at the recorded speed")
+    start = _check_number("start", start, 0.0, True, "seconds into the recording")
+    if not isinstance(loop, bool):
+        raise TypeError(f"loop must be True or False; got {loop!r}")
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be a callable taking PlayStats; got {progress!r}")
+    with BagFile(path) as bag:
+        wanted = bag.check_topics(topics)
+        first, last = bag.time_range()
+        stats = PlayStats(path=bag.path, duration_s=(last - first) / 1e9)
+        if start > stats.duration_s:
+            raise ValueError(f"start={start:g} s is past the end of {bag.path} (it lasts {stats.duration_s:.3f} s)")
+        start_ns = first + round(start * 1e9)
+        publishers: dict[int, horus.Topic[Any] | None] = {}  # None: a channel that is skipped
+        t0 = time.monotonic()
+        next_progress = t0 + _PROGRESS_EVERY
+        try:
+            while True:
+                wall0: float | None = None
+                log0 = 0
+                played = 0
+                for schema, channel, message in bag.messages(wanted, start_ns):
+                    if stop is not None and stop.is_set():
+                        return _done(stats, t0, progress)
+                    new_channel = channel.id not in publishers
+                    pub = publishers.get(channel.id)
+                    if pub is None and not new_channel:
+                        continue  # skipped channel
+                    try:
+                        msg = decode(schema.name if schema else "", channel.message_encoding, channel.metadata,
+                                     message.data)
+                    except ConversionError as e:
+                        if new_channel:  # the channel's first message: skip the channel
+                            publishers[channel.id] = None
+                            stats.skipped[channel.topic] = str(e)
+                            continue
+                        raise BagError(f"{bag.path}: topic {channel.topic!r}, message at log time "
+                                       f"{message.log_time}: {e}") from None
+                    if pub is None:
+                        pub = publishers[channel.id] = _publisher(channel.topic, dict(channel.metadata), msg)
+                    if wall0 is None:
+                        wall0, log0 = time.monotonic(), message.log_time
+                    target = wall0 + (message.log_time - log0) / 1e9 / rate
+                    while True:
+                        now = time.monotonic()
+                        if now >= next_progress and progress is not None:
+                            progress(_snapshot(stats, t0))
+                            next_progress = now + _PROGRESS_EVERY
+                        if now >= target:
+                            break
+                        wait = min(target - now, _PROGRESS_EVERY)
+                        if stop is not None:
+                            if stop.wait(wait):
+                                return _done(stats, t0, progress)
+                        else:
+                            time.sleep(wait)
+                    pub.send(msg)
+                    del msg
+                    played += 1
+                    stats.messages += 1
+                    stats.bytes += len(message.data)
+                    stats.topics[channel.topic] = stats.topics.get(channel.topic, 0) + 1
+                    stats.position_s = (message.log_time - first) / 1e9
+                stats.loops += 1
+                if not loop or not played:
+                    break
+        except KeyboardInterrupt:
+            pass
+        return _done(stats, t0, progress)
+
+
+def _snapshot(stats: PlayStats, t0: float) -> PlayStats:
+    stats.elapsed_s = time.monotonic() - t0
+    return PlayStats(**{**asdict(stats), "topics": dict(stats.topics), "skipped": dict(stats.skipped)})
+
+
+def _done(stats: PlayStats, t0: float, progress: Callable[[PlayStats], None] | None) -> PlayStats:
+    stats.elapsed_s = time.monotonic() - t0
+    if progress is not None:
+        progress(_snapshot(stats, t0))
+    return stats
