@@ -1,7 +1,7 @@
-"""`python -m horus ...` runs the horus command (see horus._cli)."""
+"""`python -m horus ...` runs the horus command (see horus.cli)."""
 
 import sys
 
-from horus._cli import main
+from horus.cli import main
 
 sys.exit(main())
