@@ -40,3 +40,49 @@ def test_memory_types_demo_shows_one_buffer_per_message_and_returns_every_block(
     assert "one buffer: yes" in text
     assert "one buffer: no" not in text
     assert "zero-copy everywhere: yes;  every block back in the pool: yes" in text
+
+
+def test_scene_example_feeds_the_readme_commands_and_a_recording_with_every_topic(tmp_path):
+    """The README's first five commands, against examples/scene.py: list, echo, hz, record."""
+    ns = f"ex_{uuid.uuid4().hex[:10]}"
+    env = dict(os.environ, HORUS_NAMESPACE=ns)
+    scene = subprocess.Popen([sys.executable, str(ROOT / "examples" / "scene.py"), "--seconds", "8"], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def horus_cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "horus", *args], env=env, capture_output=True, text=True,
+                              timeout=60)
+
+    try:
+        assert scene.stdout.readline().startswith("scene: publishing")
+        import json
+        import time
+        deadline = time.monotonic() + 20
+        while True:
+            listed = json.loads(horus_cli("topic", "list", "--json").stdout)
+            names = {t["name"]: t for t in listed["topics"]}
+            if {"camera", "depth", "lidar", "pose", "tf", "cmd_vel"} <= names.keys() and \
+                    all(t["messages"] > 0 for t in names.values()) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert {n: names[n]["type_name"] or names[n]["kind"] for n in names} == {
+            "camera": "Image", "depth": "DepthImage", "lidar": "PointCloud", "pose": "Pose",
+            "tf": "TransformStamped", "cmd_vel": "CmdVel"}
+        echo = horus_cli("topic", "echo", "cmd_vel", "--once")
+        assert echo.returncode == 0 and "linear: 0.6" in echo.stdout and "angular: 0.3" in echo.stdout
+        hz = horus_cli("topic", "hz", "camera", "--duration", "1.5", "--json")
+        rate = json.loads(hz.stdout.strip().splitlines()[-1])["rate_hz"]
+        assert 20 < rate < 40, hz.stdout  # 30 Hz, on a loaded 2-core machine
+        out = tmp_path / "run.mcap"
+        rec = horus_cli("record", "-o", str(out), "--all", "--duration", "1.5")
+        assert rec.returncode == 0, rec.stderr
+        info = json.loads(horus_cli("bag", "info", str(out), "--json").stdout)
+        topics = {t["name"]: t for t in info["topics"]}
+        assert {topics[n]["schema_name"] for n in ("camera", "depth")} == {"foxglove.RawImage"}
+        assert topics["lidar"]["schema_name"] == "foxglove.PointCloud"
+        assert topics["tf"]["schema_name"] == "foxglove.FrameTransform" and topics["pose"]["schema_name"] == "foxglove.PoseInFrame"
+        assert all(t["messages"] > 0 for t in topics.values())
+    finally:
+        scene.kill()
+        scene.wait(timeout=10)
+    subprocess.run([sys.executable, "-m", "horus", "clean", ns], env=env, capture_output=True, timeout=60)
