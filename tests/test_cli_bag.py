@@ -76,6 +76,30 @@ def test_bag_info_reports_what_the_file_holds(recording):
     assert lines[header + 1].split()[:2] == ["bag.camera", "Image"]
     assert lines[header + 2].split() == ["bag.cmd_vel", "CmdVel", "CmdVel", "json",
                                          str(stats["topics"]["bag.cmd_vel"]["messages"])]
+    assert doc["recording"]["drops"] == "" and stats["drops"] == 0  # the JSON keeps the stored value
+    assert "recording drops             0" in lines  # ... the table says how many: none
+    assert "recording topics_requested  bag.cmd_vel,bag.camera" in lines
+
+
+def test_bag_info_shows_the_drops_of_a_recording_in_all_and_per_topic(tmp_path):
+    from mcap.writer import Writer
+
+    def bag_with_drops(name: str, drops: str) -> str:
+        path = tmp_path / name
+        with open(path, "wb") as f:
+            w = Writer(f)
+            w.start(library="test")
+            w.add_metadata("horus.recording", {"horus_version": "0.1.0", "namespace": "", "drops": drops})
+            w.finish()
+        return str(path)
+
+    lossy = bag_with_drops("lossy.mcap", "bag.camera=1200,bag.cmd_vel=3")
+    assert "recording drops          1,203 (bag.camera=1,200, bag.cmd_vel=3)" in cli("bag", "info", lossy).stdout
+    assert cli_json("bag", "info", lossy)["recording"] == {"horus_version": "0.1.0", "namespace": "",
+                                                           "drops": "bag.camera=1200,bag.cmd_vel=3"}
+    text = cli("bag", "info", bag_with_drops("odd.mcap", "camera=many")).stdout.splitlines()
+    assert "recording drops          camera=many" in text  # not topic=count: shown as stored
+    assert "recording namespace      -" in text  # an empty value is "-", not a blank
 
 
 def test_play_publishes_the_recorded_values_again(recording, no_leak):

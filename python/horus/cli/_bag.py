@@ -84,13 +84,26 @@ def _show_play(d: dict[str, Any]) -> None:
         table(["SKIPPED TOPIC", "WHY"], sorted(skipped.items()))
 
 
+def _drops(text: str) -> str:
+    """The horus.recording "drops" value for people: the messages the recorder lost in all, then
+    per topic ("4 (camera=3, lidar=1)"); "0" for the "" of a recording that lost none. Text that
+    is not "topic=count,..." is shown as it is."""
+    if not text:
+        return "0"
+    per = [part.rpartition("=") for part in text.split(",")]
+    if not all(name and sep and count.isascii() and count.isdigit() for name, sep, count in per):
+        return text
+    return f"{sum(int(n) for _, _, n in per):,} ({', '.join(f'{name}={int(n):,}' for name, _, n in per)})"
+
+
 def _show_info(d: dict[str, Any]) -> None:
     recording = d.get("recording") or {}
     kv_table([("file", d.get("path", "-")), ("size", _size(d.get("size_bytes", 0))), ("messages", d.get("messages")),
               ("start", _time(d.get("start_ns"))), ("end", _time(d.get("end_ns"))),
               ("duration", _seconds(d.get("duration_s"))), ("compression", d.get("compression") or "none"),
               ("chunks", d.get("chunks")), ("written by", d.get("library") or "-")]
-             + [(f"recording {k}", v) for k, v in sorted(recording.items())])
+             + [(f"recording {k}", _drops(v) if k == "drops" else (v or "-"))
+                for k, v in sorted(recording.items())])
     topics = d.get("topics") or []
     console().print()
     if topics:
