@@ -84,7 +84,8 @@ def test_topics_of_another_process_show_type_counts_and_publisher():
         listed = {t.name: t for t in horus.topics()}
         assert listed["disc.camera"] == cam and _names() == sorted(_names())
         d = cam.as_dict()
-        assert d["publishers"] == [{"pid": child.proc.pid, "node": ""}] and d["kind"] == "Image"
+        assert d["publishers"] == [{"pid": child.proc.pid, "node": "", "topics": 1}] and d["kind"] == "Image"
+        assert d["complete"] is True
     finally:
         child.proc.stdin.write("\n")
         child.proc.stdin.flush()
@@ -106,16 +107,51 @@ def test_a_topic_that_was_never_sent_on_has_no_type_time_or_endpoint_roles():
     assert horus.topic_info("disc.idle") is None
 
 
-def test_closing_a_topic_object_removes_its_endpoint():
+def test_topic_objects_of_one_process_are_one_endpoint_with_their_count():
     a = Topic(CmdVel, "disc.close")
     b = Topic(CmdVel, "disc.close")
-    a.send(CmdVel())
-    b.send(CmdVel())
-    assert len(horus.topic_info("disc.close").publishers) == 2
+    assert horus.topic_info("disc.close").publishers == ()
+    b.send(CmdVel())  # one of the two sends: the process publishes
+    assert horus.topic_info("disc.close").publishers == (horus.Endpoint(os.getpid(), "", 2),)
     del b
     gc.collect()
-    assert len(horus.topic_info("disc.close").publishers) == 1
+    assert horus.topic_info("disc.close").publishers == (horus.Endpoint(os.getpid(), "", 1),)
     del a
+    gc.collect()
+    assert horus.topic_info("disc.close") is None
+
+
+def test_a_node_name_that_is_not_ascii_is_listed_as_given():
+    n = Node("kamera_ü_☃", lambda node: None, pubs=["disc.utf8"])
+    assert [e.node for e in horus.topic_info("disc.utf8").publishers] == ["kamera_ü_☃"]
+    del n
+
+
+def test_a_topic_whose_lock_is_held_by_a_stopped_process_is_listed_without_its_endpoints():
+    """A publisher stopped inside send (SIGSTOP, a debugger) holds the topic mutex: tools must not hang."""
+    import mmap
+    import struct
+    keep = Topic(CmdVel, "disc.stopped")
+    keep.send(CmdVel())
+    path = f"/dev/shm/horus.{SESSION_NAMESPACE}.topic.disc.stopped"
+    # Stand in for a stopped holder: a mutex word whose owner thread never exits.
+    fd = os.open(path, os.O_RDWR)
+    try:
+        m = mmap.mmap(fd, 4096)
+        saved = m[136:140]
+        struct.pack_into("<i", m, 136, 0x3FFFFFFF)
+        start = time.monotonic()
+        info = horus.topic_info("disc.stopped")
+        elapsed = time.monotonic() - start
+        m[136:140] = saved
+        m.close()
+    finally:
+        os.close(fd)
+    assert elapsed < 2.0
+    assert info.complete is False and info.messages == 1 and info.type_name == "CmdVel"
+    assert info.publishers == () and info.processes == 0
+    assert horus.topic_info("disc.stopped").complete is True
+    del keep
 
 
 def test_a_running_node_is_listed_with_rate_topics_and_tick_statistics():
@@ -158,6 +194,7 @@ def test_a_node_in_this_process_is_listed_only_while_run_runs_it():
     assert all(x.name != "disc_local" for x in horus.nodes())
     # declared pubs count from the node's creation, before it ever sends
     assert [(e.pid, e.node) for e in horus.topic_info("disc.local").publishers] == [(os.getpid(), "disc_local")]
+    assert [x for x in horus.nodes() if x.name == "disc_local"] == []
     horus.run(n, duration=0.05)
     assert len(seen) == 1 and [x.name for x in seen[0] if x.name == "disc_local"] == ["disc_local"]
     mine = next(x for x in seen[0] if x.name == "disc_local")
@@ -270,3 +307,30 @@ def test_a_node_in_another_pid_namespace_is_listed_with_its_own_pid():
     finally:
         peer.kill()
     _wait_for(lambda: all(n.name != "disc_pidns" for n in horus.nodes()), what="the killed peer's node to vanish")
+
+
+def test_the_layout_bundle_of_a_typed_topic_names_every_nested_type():
+    """Tools rebuild a type only the publisher declares from horus._core._layout_bundle."""
+    code = """
+        import sys, numpy as np, horus
+        @horus.message
+        class DiscCell:
+            volts: np.float32
+        @horus.message
+        class DiscPack:
+            id: np.uint8
+            first: DiscCell
+            second: DiscCell
+        t = horus.Topic(DiscPack, "disc.pack"); t.send(DiscPack())
+        print("texts", DiscPack.layout_hash, DiscPack.layout_text, DiscCell.layout_text, flush=True)
+        sys.stdin.readline()
+    """
+    child = Child.python(code, stdin=True)
+    try:
+        _, h, pack_text, cell_text = child.expect("texts").split(" ")
+        assert horus._core._layout_bundle(int(h)) == [pack_text, cell_text]
+        assert horus._core._layout_bundle(12345) is None
+    finally:
+        child.proc.stdin.write("\n")
+        child.proc.stdin.flush()
+        child.proc.wait(timeout=20)

@@ -7,6 +7,7 @@
 
 #include "horus/msg/message.hpp"
 #include "horus/sched/node_registry.hpp"
+#include "horus/topic/layout_registry.hpp"
 #include "horus/topic/topic_discovery.hpp"
 
 namespace nb = nanobind;
@@ -37,9 +38,10 @@ nb::dict topic_dict(const TopicInfo& t) {
     d["messages"] = t.messages;
     d["last_send_ns"] = t.last_send_ns;
     d["processes"] = t.processes;
+    d["complete"] = t.complete;
     nb::list endpoints;
     for (const TopicEndpointInfo& e : t.endpoints)
-        endpoints.append(nb::make_tuple(e.pid, e.node, e.publishes, e.subscribes));
+        endpoints.append(nb::make_tuple(e.pid, e.node, e.publishes, e.subscribes, e.topics));
     d["endpoints"] = endpoints;
     return d;
 }
@@ -63,6 +65,18 @@ void bind_discovery(nb::module_& m) {
             return topic_dict(t);
         },
         nb::arg("name"), "The topic `name` as a dict, or None if it does not exist.");
+    m.def(
+        "_layout_bundle",
+        [](uint64_t layout_hash) -> nb::object {
+            auto bundle = read_layout_bundle(layout_hash);
+            if (!bundle) return nb::none();
+            nb::list out;
+            for (const std::string& t : *bundle) out.append(nb::str(t.data(), t.size()));
+            return out;
+        },
+        nb::arg("layout_hash"),
+        "The canonical layout texts of the typed message `layout_hash` (first) and of every type "
+        "nested in it, as published in this namespace by a process that declared it; None if none.");
     m.def(
         "_nodes",
         [] {

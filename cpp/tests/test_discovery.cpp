@@ -11,11 +11,21 @@
 #include <unistd.h>
 
 #include "horus/horus.hpp"
+#include "horus/topic/topic_endpoint.hpp"
+#include "horus/topic/topic_ring.hpp"
+#include "horus/topic/layout_registry.hpp"
+#include "horus/session/namespace_name.hpp"
+#include <cstdio>
 #include "horus/session/session.hpp"
 #include "test_util.hpp"
 
 using horus_test::fork_child;
 using horus_test::wait_child;
+
+namespace disc_test {
+HORUS_MESSAGE(Cell, (float, volts), (horus::msg::Point, where));
+HORUS_MESSAGE(Pack, (uint8_t, id), (Cell, first), (Cell, spare));
+}  // namespace disc_test
 
 namespace {
 
@@ -48,15 +58,17 @@ TEST(Discovery, ATopicShowsItsTypeCountsAndEndpoints) {
     EXPECT_EQ(t->messages, 0u);
     EXPECT_EQ(t->last_send_ns, 0);
     EXPECT_EQ(t->processes, 1u);
-    ASSERT_EQ(t->endpoints.size(), 2u);
+    ASSERT_EQ(t->endpoints.size(), 1u);  // one process, no node: one entry for both objects
+    EXPECT_EQ(t->endpoints[0].topics, 2u);
     EXPECT_FALSE(t->endpoints[0].publishes || t->endpoints[0].subscribes);  // nothing done yet
+    EXPECT_TRUE(t->complete);
     pub.send(horus::msg::CmdVel{1.0f, 2.0f});
     ASSERT_TRUE(sub.try_recv());
     t = topic("d.cmd");
     EXPECT_EQ(t->messages, 1u);
     EXPECT_GT(t->last_send_ns, 0);
     EXPECT_EQ(publishers(*t), 1u);
-    EXPECT_TRUE(t->endpoints[1].subscribes && !t->endpoints[1].publishes);
+    EXPECT_TRUE(t->endpoints[0].subscribes && t->endpoints[0].publishes);
     EXPECT_EQ(t->endpoints[0].pid, getpid());
     const auto all = horus::discover_topics();
     ASSERT_EQ(all.size(), 1u);
@@ -65,18 +77,48 @@ TEST(Discovery, ATopicShowsItsTypeCountsAndEndpoints) {
     EXPECT_THROW(topic("bad name"), horus::InvalidArgument);
 }
 
-TEST(Discovery, TheEndpointTableIsBoundedAndFreedEntriesAreReused) {
+TEST(Discovery, TopicObjectsOfOneProcessAndNodeShareAnEntryWithTheirCount) {
     std::vector<horus::Topic<horus::Image>> many;
-    for (uint32_t i = 0; i < horus::topic_layout::kMaxEndpoints + 5; ++i) many.emplace_back("d.many");
-    for (auto& t : many) {
-        horus::Image img(2, 2, horus::Encoding::Mono8);
-        t.send(img);  // an unlisted endpoint works as usual
-    }
-    EXPECT_EQ(topic("d.many")->endpoints.size(), horus::topic_layout::kMaxEndpoints);
+    for (int i = 0; i < 200; ++i) many.emplace_back("d.many");
+    auto t = topic("d.many");
+    ASSERT_EQ(t->endpoints.size(), 1u);
+    EXPECT_EQ(t->endpoints[0].topics, 200u);
+    EXPECT_FALSE(t->endpoints[0].publishes);
+    horus::Image img(2, 2, horus::Encoding::Mono8);
+    many.back().send(img);  // the last of 200 publishes: the entry says so
+    t = topic("d.many");
+    EXPECT_TRUE(t->endpoints[0].publishes);
+    many.erase(many.begin(), many.begin() + 150);
+    EXPECT_EQ(topic("d.many")->endpoints[0].topics, 50u);
+}
+
+TEST(Discovery, TheEndpointTableIsBoundedAndFreedEntriesAreReused) {
+    auto ring = horus::TopicRing::open("d.nodes", 0, std::nullopt);
+    std::vector<horus::TopicEndpoint> many;
+    const uint32_t max = horus::topic_layout::kMaxEndpoints;
+    for (uint32_t i = 0; i < max + 5; ++i) many.emplace_back(ring, "node" + std::to_string(i), 0);
+    EXPECT_EQ(topic("d.nodes")->endpoints.size(), max);  // the last 5 work, unlisted
     many.erase(many.begin(), many.begin() + 10);
-    EXPECT_EQ(topic("d.many")->endpoints.size(), horus::topic_layout::kMaxEndpoints - 10);
-    many.emplace_back("d.many");
-    EXPECT_EQ(topic("d.many")->endpoints.size(), horus::topic_layout::kMaxEndpoints - 9);
+    EXPECT_EQ(topic("d.nodes")->endpoints.size(), max - 10);
+    many.emplace_back(ring, "late", horus::topic_layout::kPublishes);
+    const auto t = topic("d.nodes");
+    EXPECT_EQ(t->endpoints.size(), max - 9);
+    EXPECT_TRUE(std::any_of(t->endpoints.begin(), t->endpoints.end(),
+                            [](const auto& e) { return e.node == "late" && e.publishes; }));
+}
+
+TEST(Discovery, NodeNamesAreUtf8TruncatedAtACharacterBoundary) {
+    auto ring = horus::TopicRing::open("d.utf8", 0, std::nullopt);
+    const std::string umlauts(40, 'x');
+    horus::TopicEndpoint a(ring, "kamera_\u00fc", 0);
+    horus::TopicEndpoint b(ring, umlauts + "\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc", 0);
+    std::vector<std::string> names;
+    const auto t = topic("d.utf8");
+    for (const auto& e : t->endpoints) names.push_back(e.node);
+    ASSERT_EQ(names.size(), 2u);
+    EXPECT_EQ(names[0], "kamera_\u00fc");
+    // 63 bytes hold 40 + 11 two-byte characters (62 bytes): never half of one
+    EXPECT_EQ(names[1], umlauts + "\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc\u00fc");
 }
 
 TEST(Discovery, ACppNodeIsListedWhileItRuns) {
@@ -162,4 +204,30 @@ TEST(Discovery, AKilledProcessesEntriesVanishAndReclamationFreesThem) {
     horus::Session::instance().reclaim();
     EXPECT_FALSE(node("doomed"));
     EXPECT_TRUE(horus::discover_topics().empty());
+}
+
+TEST(LayoutRegistry, ATypedTopicPublishesItsTypeAndEveryNestedType) {
+    EXPECT_FALSE(horus::read_layout_bundle(disc_test::Pack::layout_hash()));
+    horus::Topic<disc_test::Pack> t("d.pack");
+    const auto bundle = horus::read_layout_bundle(disc_test::Pack::layout_hash());
+    ASSERT_TRUE(bundle);
+    const std::vector<std::string> expected = {disc_test::Pack::horus_layout().text(),
+                                               disc_test::Cell::horus_layout().text(),
+                                               horus::msg::Point::horus_layout().text()};
+    EXPECT_EQ(*bundle, expected);  // depth first, each type once (Cell appears twice in Pack)
+    EXPECT_EQ(horus::layout_bundle(disc_test::Pack::horus_layout()), expected);
+}
+
+TEST(LayoutRegistry, ACorruptOrForeignBundleIsNotRead) {
+    horus::Topic<disc_test::Cell> t("d.cell");
+    const std::string path = "/dev/shm/horus." + horus::shm_namespace() + ".layout." +
+                             horus::hash_hex(disc_test::Cell::layout_hash()).substr(2);
+    FILE* f = std::fopen(path.c_str(), "r+b");
+    ASSERT_TRUE(f);
+    std::fseek(f, 40, SEEK_SET);  // into the text
+    std::fputc(0x01, f);         // a control character: never canonical text
+    std::fclose(f);
+    EXPECT_FALSE(horus::read_layout_bundle(disc_test::Cell::layout_hash()));
+    ASSERT_EQ(chown(path.c_str(), 65534, 65534), 0);  // another user's object: never trusted
+    EXPECT_FALSE(horus::read_layout_bundle(disc_test::Cell::layout_hash()));
 }

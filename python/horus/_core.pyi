@@ -767,6 +767,11 @@ def _topics() -> list[dict[str, Any]]:
 def _topic(name: str) -> dict[str, Any] | None:
     """The topic `name` as a dict, or None if it does not exist."""
 
+def _layout_bundle(layout_hash: int) -> list[str] | None:
+    """
+    The canonical layout texts of the typed message `layout_hash` (first) and of every type nested in it, as published in this namespace by a process that declared it; None if none.
+    """
+
 def _nodes() -> list[dict[str, Any]]:
     """
     Every running node of this namespace as dicts (horus.nodes() wraps them).

@@ -6,8 +6,10 @@ so tools and tests never scrape text. Any process of the namespace (HORUS_NAMESP
 them; entries of processes that died disappear at once (their shared-memory entries are
 freed by the next reclamation).
 
-A Topic object counts as a publisher once it has sent and as a subscriber once it has
-received; a Node's declared ``pubs``/``subs`` count from its creation. Nodes are listed
+Endpoints are listed per process and node: the Topic objects of one process (and node)
+on a topic are one Endpoint with their number in ``topics``. It publishes once one of
+them has sent and subscribes once one of them has received; a Node's declared
+``pubs``/``subs`` count from its creation. Nodes are listed
 while :func:`horus.run` runs them (C++ ``horus::run`` too).
 """
 
@@ -23,10 +25,12 @@ __all__ = ["Endpoint", "TopicInfo", "NodeInfo", "topics", "topic_info", "nodes"]
 
 @dataclass(frozen=True)
 class Endpoint:
-    """One Topic object that uses a topic: its process and, if a Node opened it, the node's name."""
+    """The Topic objects of one process (and node) on a topic: the process, the node's name
+    ("" when no Node opened them) and how many Topic objects that is."""
 
     pid: int
     node: str = ""
+    topics: int = 1
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,9 @@ class TopicInfo:
     processes: int
     publishers: tuple[Endpoint, ...] = field(default=())
     subscribers: tuple[Endpoint, ...] = field(default=())
+    #: False when the topic's lock was not available within 100 ms (a process holding it is
+    #: stopped, or the object is corrupt): processes, publishers and subscribers are then unknown.
+    complete: bool = True
 
     def as_dict(self) -> dict[str, Any]:
         """The fields as a JSON-ready dict (endpoints as lists of {"pid", "node"})."""
@@ -95,8 +102,8 @@ class NodeInfo:
 
 def _topic(d: dict[str, Any]) -> TopicInfo:
     endpoints = d.pop("endpoints")
-    pubs = tuple(Endpoint(pid, node) for pid, node, publishes, _ in endpoints if publishes)
-    subs = tuple(Endpoint(pid, node) for pid, node, _, subscribes in endpoints if subscribes)
+    pubs = tuple(Endpoint(pid, node, n) for pid, node, publishes, _, n in endpoints if publishes)
+    subs = tuple(Endpoint(pid, node, n) for pid, node, _, subscribes, n in endpoints if subscribes)
     return TopicInfo(publishers=pubs, subscribers=subs, **d)
 
 

@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <new>
 
 #include "horus/base/blocking_wait.hpp"
@@ -29,6 +30,25 @@ int lock_robust_mutex(pthread_mutex_t& mutex) noexcept {
     pthread_mutex_consistent(&mutex);
     return 0;
 }
+
+int lock_robust_mutex_for(pthread_mutex_t& mutex, std::chrono::nanoseconds timeout) noexcept {
+    int r = pthread_mutex_trylock(&mutex);
+    if (r == EBUSY) {
+        timespec deadline{};
+        clock_gettime(CLOCK_MONOTONIC, &deadline);
+        const long long ns = deadline.tv_nsec + timeout.count();
+        deadline.tv_sec += static_cast<time_t>(ns / 1'000'000'000);
+        deadline.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+        BlockingWait wait;
+        r = pthread_mutex_clocklock(&mutex, CLOCK_MONOTONIC, &deadline);
+    }
+    if (r != EOWNERDEAD) return r;
+    pthread_mutex_consistent(&mutex);
+    return 0;
+}
+
+RobustLock::RobustLock(pthread_mutex_t& mutex, std::chrono::nanoseconds timeout) noexcept
+    : mutex_(lock_robust_mutex_for(mutex, timeout) == 0 ? &mutex : nullptr) {}
 
 RobustLock::RobustLock(pthread_mutex_t& mutex, const char* what) : mutex_(&mutex) {
     if (int r = lock_robust_mutex(mutex); r != 0) {

@@ -1,6 +1,7 @@
 // utf8.cpp — UTF-8 validation (see utf8.hpp).
 #include "horus/msg/utf8.hpp"
 
+#include <cstring>
 #include <string>
 
 #include "horus/base/error.hpp"
@@ -53,6 +54,26 @@ void require_utf8(std::string_view s, std::string_view what) {
                           " (" + bytes +
                           ") are not a well-formed character (no lone surrogates, overlong "
                           "forms or code points above U+10FFFF)");
+}
+
+std::string_view utf8_prefix(std::string_view s, std::size_t max_bytes) {
+    if (s.size() <= max_bytes) return s;
+    std::size_t cut = max_bytes;
+    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // s[cut]: first byte left out
+    return s.substr(0, cut);
+}
+
+std::string readable_text(const char* p, std::size_t capacity) {
+    std::string s(p, strnlen(p, capacity));
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const std::size_t bad = first_invalid_utf8(std::string_view(s).substr(i));
+        const std::size_t end = bad == std::string_view::npos ? s.size() : i + bad;
+        for (; i < end; ++i)
+            if (static_cast<unsigned char>(s[i]) < 0x20 || s[i] == 0x7F) s[i] = '?';
+        if (i < s.size()) s[i++] = '?';  // one ill-formed byte; validation resumes after it
+    }
+    return s;
 }
 
 }  // namespace horus

@@ -2,6 +2,7 @@
 #include "horus/sched/node_registry.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <ctime>
 #include <mutex>
@@ -10,6 +11,7 @@
 #include "horus/base/control_object.hpp"
 #include "horus/base/error.hpp"
 #include "horus/base/robust_mutex.hpp"
+#include "horus/msg/utf8.hpp"
 #include "horus/pool/pool.hpp"
 #include "horus/session/namespace_name.hpp"
 #include "horus/session/session.hpp"
@@ -94,13 +96,6 @@ std::vector<std::string> split_names(const char* text, std::size_t capacity) {
     return names;
 }
 
-std::string text_of(const char* p, std::size_t capacity) {
-    std::string s(p, strnlen(p, capacity));
-    for (char& c : s)
-        if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
-    return s;
-}
-
 class NodeRegistryParticipant final : public ReclaimParticipant {
   public:
     bool clear_dead(std::span<const ProcessRef> dead) noexcept override {
@@ -111,8 +106,8 @@ class NodeRegistryParticipant final : public ReclaimParticipant {
             return true;  // nothing this process can see
         }
         if (!c) return true;
-        RobustLock guard(c->mutex, std::nothrow);
-        if (!guard.owns_lock()) return false;
+        RobustLock guard(c->mutex, std::chrono::milliseconds(100));
+        if (!guard.owns_lock()) return true;  // they stay hidden (not live) and are reused by registrations
         for (nl::NodeEntry& e : c->nodes) {
             if (e.state.load(std::memory_order_relaxed) != static_cast<uint32_t>(nl::NodeState::Live)) continue;
             for (const ProcessRef& p : dead)
@@ -129,7 +124,8 @@ NodeRegistration::NodeRegistration(const NodeDescription& node) {
     Pool::instance();  // attached: the entry names this process
     Session& session = Session::instance();
     nl::NodeRegistryControl* c = Registry::instance().control(true);
-    RobustLock guard(c->mutex, "the horus node registry");
+    RobustLock guard(c->mutex, std::chrono::seconds(1));
+    if (!guard.owns_lock()) return;  // a stopped holder or a corrupt registry: run unlisted
     const ProcessRef me = session.self();
     for (nl::NodeEntry& e : c->nodes) {
         const bool live = e.state.load(std::memory_order_relaxed) == static_cast<uint32_t>(nl::NodeState::Live);
@@ -139,7 +135,8 @@ NodeRegistration::NodeRegistration(const NodeDescription& node) {
         e.pid = static_cast<int32_t>(getpid());
         e.language = static_cast<uint32_t>(node.language);
         std::memset(e.name, 0, sizeof e.name);
-        std::memcpy(e.name, node.name.data(), std::min(node.name.size(), sizeof e.name - 1));
+        const std::string_view kept = utf8_prefix(node.name, sizeof e.name - 1);
+        std::memcpy(e.name, kept.data(), kept.size());
         e.rate_hz = node.rate_hz;
         e.order = node.order;
         e.started_ns = realtime_ns();
@@ -200,8 +197,8 @@ void NodeRegistration::close() noexcept {
         return;
     }
     if (!c) return;
-    RobustLock guard(c->mutex, std::nothrow);
-    if (!guard.owns_lock()) return;  // freed by the next reclamation after we exit
+    RobustLock guard(c->mutex, std::chrono::milliseconds(100));
+    if (!guard.owns_lock()) return;  // left hidden once we exit, and reused
     if (e->slot == owner_.slot && e->incarnation == owner_.incarnation)
         e->state.store(static_cast<uint32_t>(nl::NodeState::Free), std::memory_order_relaxed);
 }
@@ -213,12 +210,16 @@ std::vector<NodeInfo> discover_nodes() {
     nl::NodeRegistryControl* c = Registry::instance().control(false);
     if (!c) return nodes;
     {
-        RobustLock guard(c->mutex, "the horus node registry");
+        RobustLock guard(c->mutex, std::chrono::milliseconds(100));
+        if (!guard.owns_lock())
+            throw ShmError("the horus node registry '/dev/shm" + shm_name("nodes") +
+                           "' stayed locked for 100 ms (a process holding it is stopped, or the object is "
+                           "corrupt; `horus clean --force` removes a namespace no process uses)");
         for (const nl::NodeEntry& e : c->nodes) {
             if (e.state.load(std::memory_order_relaxed) != static_cast<uint32_t>(nl::NodeState::Live)) continue;
             if (!session.is_live(ProcessRef{e.slot, e.incarnation})) continue;
             NodeInfo n;
-            n.name = text_of(e.name, sizeof e.name);
+            n.name = readable_text(e.name, sizeof e.name);
             n.language = static_cast<nl::Language>(e.language);
             n.pid = e.pid;
             n.rate_hz = e.rate_hz;

@@ -3,10 +3,12 @@
 #include "horus/topic/topic_discovery.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <unistd.h>
 
 #include "horus/base/error.hpp"
+#include "horus/msg/utf8.hpp"
 #include "horus/pool/pool.hpp"
 #include "horus/session/namespace_name.hpp"
 #include "horus/session/session.hpp"
@@ -19,22 +21,44 @@ using namespace topic_internal;
 
 uint32_t TopicRing::add_endpoint(const std::string& node, uint32_t roles) {
     ensure_member();
+    char name[tl::kNodeNameCapacity] = {};
+    const std::string_view kept = utf8_prefix(node, sizeof name - 1);
+    std::memcpy(name, kept.data(), kept.size());
     RobustLock guard = lock();
     tl::TopicHeader* h = header_;
-    for (uint32_t i = 0; i < tl::kMaxEndpoints; ++i) {
-        tl::TopicEndpointEntry& e = h->endpoints[i];
-        if (live(e.state)) continue;
+    auto claim = [&]() -> uint32_t {
+        uint32_t free_entry = kOverflowEntry;
+        for (uint32_t i = 0; i < tl::kMaxEndpoints; ++i) {
+            tl::TopicEndpointEntry& e = h->endpoints[i];
+            if (!live(e.state)) {
+                if (free_entry == kOverflowEntry) free_entry = i;
+                continue;
+            }
+            if (e.slot == member_.slot && e.incarnation == member_.incarnation &&
+                std::memcmp(e.node, name, sizeof name) == 0) {
+                ++e.count;
+                e.roles.fetch_or(roles, std::memory_order_relaxed);
+                return i;
+            }
+        }
+        if (free_entry == kOverflowEntry) return kOverflowEntry;
+        tl::TopicEndpointEntry& e = h->endpoints[free_entry];
         e.slot = member_.slot;
         e.incarnation = member_.incarnation;
         e.pid = static_cast<int32_t>(getpid());
-        std::memset(e.node, 0, sizeof e.node);
-        std::memcpy(e.node, node.data(), std::min(node.size(), sizeof e.node - 1));
+        e.count = 1;
+        std::memcpy(e.node, name, sizeof name);
         e.roles.store(roles, std::memory_order_relaxed);
         e.state.store(static_cast<uint32_t>(tl::EntryState::Live), std::memory_order_relaxed);
-        h->endpoint_limit = std::max(std::min(h->endpoint_limit, tl::kMaxEndpoints), i + 1);
-        return i;
+        h->endpoint_limit = std::max(std::min(h->endpoint_limit, tl::kMaxEndpoints), free_entry + 1);
+        return free_entry;
+    };
+    uint32_t entry = claim();
+    if (entry == kOverflowEntry) {
+        reap_dead_users(h);  // entries of processes that died without closing the topic
+        entry = claim();
     }
-    return kOverflowEntry;  // not listed by discovery; nothing else depends on it
+    return entry;  // kOverflowEntry: not listed by discovery; nothing else depends on it
 }
 
 void TopicRing::note_roles(uint32_t entry, uint32_t roles) noexcept {
@@ -46,13 +70,21 @@ void TopicRing::remove_endpoint(uint32_t entry) noexcept {
     RobustLock guard(header_->mutex, std::nothrow);
     if (!guard.owns_lock()) return;  // freed with our user entry when the topic is next reaped
     tl::TopicHeader* h = header_;
-    h->endpoints[entry].state.store(static_cast<uint32_t>(tl::EntryState::Free), std::memory_order_relaxed);
+    tl::TopicEndpointEntry& e = h->endpoints[entry];
+    if (!live(e.state) || !(ProcessRef{e.slot, e.incarnation} == member_)) return;  // reaped meanwhile
+    if (e.count > 1) {
+        --e.count;
+        return;
+    }
+    e.state.store(static_cast<uint32_t>(tl::EntryState::Free), std::memory_order_relaxed);
     uint32_t limit = std::min(h->endpoint_limit, tl::kMaxEndpoints);
     while (limit > 0 && !live(h->endpoints[limit - 1].state)) --limit;
     h->endpoint_limit = limit;
 }
 
 namespace {
+
+constexpr std::chrono::milliseconds kLockTimeout{100};
 
 /// Copies the header of the topic object `shm` (a full name, "/horus.<ns>.topic.<name>").
 bool inspect(const std::string& shm, const std::string& name, TopicInfo& out) {
@@ -66,8 +98,6 @@ bool inspect(const std::string& shm, const std::string& name, TopicInfo& out) {
     const uint32_t capacity = topic_segment_capacity(seg);
     auto* h = static_cast<tl::TopicHeader*>(seg.data());
     if (capacity == 0 || h->ready.load(std::memory_order_acquire) == 0) return false;
-    RobustLock guard(h->mutex, std::nothrow);
-    if (!guard.owns_lock() || h->destroyed.load(std::memory_order_acquire)) return false;
     const Session& session = Session::instance();
     TopicInfo info;
     info.name = name;
@@ -78,6 +108,16 @@ bool inspect(const std::string& shm, const std::string& name, TopicInfo& out) {
     info.capacity = capacity;
     info.messages = h->write_seq.load(std::memory_order_acquire);
     info.last_send_ns = h->last_send_ns.load(std::memory_order_relaxed);
+    // The tables below change under the mutex. A holder that stopped (SIGSTOP, a
+    // debugger) or a corrupt mutex word must not hang a tool: after kLockTimeout the
+    // topic is listed without them (complete = false).
+    RobustLock guard(h->mutex, kLockTimeout);
+    if (!guard.owns_lock()) {
+        info.complete = false;
+        out = std::move(info);
+        return true;
+    }
+    if (h->destroyed.load(std::memory_order_acquire)) return false;
     auto live_user = [&](uint32_t slot, uint64_t incarnation) {
         for (const auto& user : h->users)
             if (live(user.state) && user.slot == slot && user.incarnation == incarnation)
@@ -92,8 +132,9 @@ bool inspect(const std::string& shm, const std::string& name, TopicInfo& out) {
         const tl::TopicEndpointEntry& e = h->endpoints[i];
         if (!live(e.state) || !live_user(e.slot, e.incarnation)) continue;
         const uint32_t roles = e.roles.load(std::memory_order_relaxed);
-        info.endpoints.push_back(TopicEndpointInfo{e.pid, printable(e.node, tl::kNodeNameCapacity),
-                                                   (roles & tl::kPublishes) != 0, (roles & tl::kSubscribes) != 0});
+        info.endpoints.push_back(TopicEndpointInfo{e.pid, readable_text(e.node, tl::kNodeNameCapacity),
+                                                   (roles & tl::kPublishes) != 0, (roles & tl::kSubscribes) != 0,
+                                                   e.count});
     }
     out = std::move(info);
     return true;

@@ -14,6 +14,7 @@
 #include "horus/pool/pool.hpp"
 #include "horus/session/namespace_name.hpp"
 #include "horus/session/session.hpp"
+#include "horus/topic/layout_registry.hpp"
 #include "horus/topic/topic_ring.hpp"
 #include "topic_internal.hpp"
 
@@ -143,6 +144,7 @@ std::shared_ptr<TopicRing> TopicRing::open(const std::string& name, uint32_t kin
         if (capacity && *capacity != ring->capacity_)
             throw InvalidArgument("topic '" + name + "' already exists with capacity " +
                                   std::to_string(ring->capacity_) + "; asked for " + std::to_string(*capacity));
+        if (record) publish_layout_bundle(*record);
         return ring;
     }
     std::shared_ptr<TopicRing> ring(new TopicRing());
@@ -150,6 +152,7 @@ std::shared_ptr<TopicRing> TopicRing::open(const std::string& name, uint32_t kin
     ring->session_ = &Session::instance();
     ring->attach(kind, record, capacity);  // on failure the ring never had a header: its destructor does nothing
     reg.rings[name] = ring;
+    if (record) publish_layout_bundle(*record);  // for tools that never imported the declaration
     return ring;
 }
 

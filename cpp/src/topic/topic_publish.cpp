@@ -6,6 +6,7 @@
 #include "horus/base/error.hpp"
 #include "horus/base/futex.hpp"
 #include "horus/pool/pool.hpp"
+#include "horus/topic/layout_registry.hpp"
 #include "horus/topic/topic_ring.hpp"
 #include "topic_internal.hpp"
 
@@ -36,12 +37,15 @@ void TopicRing::publish_wire(const TensorDescriptor& d, uint32_t kind, const Rec
     // every topic mutex (topic_reclaim.cpp) sees exactly the references the slots hold.
     // Everything that can fail is done before the first change to the ring: an error
     // leaves the topic as it was, and the guard always unlocks.
+    bool typed_now = false;
     {
         RobustLock guard = lock();
         // The topic's type is set once: the common case (it is this message's) is two loads.
         if (header_->kind.load(std::memory_order_acquire) != kind ||
-            header_->type_hash.load(std::memory_order_acquire) != (record ? record->hash() : 0))
+            header_->type_hash.load(std::memory_order_acquire) != (record ? record->hash() : 0)) {
             check_type_locked(header_, name_, kind, record, TypeUse::Send);
+            typed_now = record != nullptr;
+        }
         const uint64_t s = header_->write_seq.load(std::memory_order_relaxed);
         tl::TopicSlot& slot = slots_[s & (capacity_ - 1)];
         // An odd seq means a publisher died mid-write: its descriptor is not trusted (the
@@ -86,6 +90,7 @@ void TopicRing::publish_wire(const TensorDescriptor& d, uint32_t kind, const Rec
     }
     header_->futex_word.fetch_add(1, std::memory_order_seq_cst);
     if (header_->waiters.load(std::memory_order_seq_cst) > 0) futex_wake_all(header_->futex_word);
+    if (typed_now) publish_layout_bundle(*record);  // this send typed the topic (layout_registry.hpp)
 }
 
 bool TopicRing::try_read(uint64_t& cursor, uint64_t& dropped, TensorDescriptor& desc, Block& block) {

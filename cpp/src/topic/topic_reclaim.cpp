@@ -6,6 +6,7 @@
 // incomplete, so no ring count is reconciled against a census that missed slots.
 // Objects that are not valid topics (foreign, corrupt, other versions) are never
 // trusted and never counted. Locks are always released before the mappings go.
+#include <chrono>
 #include <algorithm>
 #include <memory>
 #include <vector>
@@ -122,7 +123,9 @@ class TopicParticipant final : public ReclaimParticipant {
         const uint32_t capacity = topic_segment_capacity(seg);
         if (capacity == 0) return;  // foreign or corrupt: never trusted
         if (h->ready.load(std::memory_order_acquire) == 0) return;
-        RobustLock lock(h->mutex, std::nothrow);
+        // Timed: a corrupt mutex word, or a holder stopped by a debugger, must not hang
+        // the reclaimer (then this topic's references are unknown: nothing is reconciled).
+        RobustLock lock(h->mutex, std::chrono::seconds(1));
         if (!lock.owns_lock()) {
             incomplete_ = true;
             return;

@@ -15,6 +15,7 @@
 
 #include <pthread.h>
 
+#include <chrono>
 #include <string>
 
 namespace horus {
@@ -23,6 +24,9 @@ void init_robust_mutex(pthread_mutex_t& mutex);
 
 /// 0 when the caller now holds `mutex` (also after a dead holder), else the error number.
 int lock_robust_mutex(pthread_mutex_t& mutex) noexcept;
+/// The same, but gives up after `timeout` (ETIMEDOUT): for readers that must never hang
+/// on a holder that stopped (a debugger, SIGSTOP) or on a corrupt mutex word.
+int lock_robust_mutex_for(pthread_mutex_t& mutex, std::chrono::nanoseconds timeout) noexcept;
 
 class RobustLock {
   public:
@@ -30,6 +34,8 @@ class RobustLock {
     RobustLock(pthread_mutex_t& mutex, const char* what);
     /// Locks `mutex` if possible; owns_lock() says whether it did (never throws).
     RobustLock(pthread_mutex_t& mutex, std::nothrow_t) noexcept;
+    /// Locks `mutex` within `timeout` if possible; owns_lock() says whether it did.
+    RobustLock(pthread_mutex_t& mutex, std::chrono::nanoseconds timeout) noexcept;
     ~RobustLock() { unlock(); }
     RobustLock(RobustLock&& other) noexcept : mutex_(other.mutex_) { other.mutex_ = nullptr; }
     RobustLock(const RobustLock&) = delete;

@@ -17,6 +17,9 @@
 //    informational and never steer another process.
 //  * Readers report only entries whose process is live (Session::is_live), so a dead
 //    process's nodes vanish at once and their entries are freed by the next reclamation.
+//  * Nobody waits for the mutex without a limit: a stopped holder or a corrupt word
+//    makes a registration run unlisted (after 1 s), discover_nodes() throw ShmError
+//    (after 100 ms) and reclamation leave the entries (hidden, reused later).
 #pragma once
 
 #include <atomic>
@@ -32,10 +35,10 @@ namespace horus {
 namespace node_registry_layout {
 
 inline constexpr uint64_t kRegistryMagic = 0x5345444f4e5355ull;  // "USNODES"
-inline constexpr uint32_t kRegistryVersion = 1;
+inline constexpr uint32_t kRegistryVersion = 2;
 inline constexpr uint32_t kMaxNodes = 128;
 inline constexpr std::size_t kNameCapacity = 64;
-inline constexpr std::size_t kTopicsCapacity = 512;  // topic names, '\n'-separated
+inline constexpr std::size_t kTopicsCapacity = 2048;  // topic names, '\n'-separated
 
 enum class NodeState : uint32_t { Free = 0, Live = 1 };
 enum class Language : uint32_t { Cpp = 1, Python = 2 };
@@ -46,7 +49,7 @@ struct alignas(64) NodeEntry {
     uint64_t incarnation;
     int32_t pid;
     uint32_t language;
-    char name[kNameCapacity];     // NUL-terminated (truncated)
+    char name[kNameCapacity];     // UTF-8, NUL-terminated (truncated at a character boundary)
     double rate_hz;
     int64_t order;
     int64_t started_ns;           // CLOCK_REALTIME when the run registered it
@@ -86,7 +89,8 @@ struct NodeDescription {
 class NodeRegistration {
   public:
     NodeRegistration() = default;
-    /// Throws ShmError when the registry cannot be opened or locked.
+    /// Throws ShmError when the registry cannot be opened; runs unlisted when it cannot
+    /// be locked within 1 s.
     explicit NodeRegistration(const NodeDescription& node);
     ~NodeRegistration();
     NodeRegistration(NodeRegistration&& other) noexcept;
@@ -120,6 +124,7 @@ struct NodeInfo {
 };
 
 /// Every listed node of a live process in this namespace, sorted by name, then pid.
+/// Throws ShmError when the registry's mutex is not available within 100 ms.
 std::vector<NodeInfo> discover_nodes();
 
 /// Frees the entries of dead processes during reclamation (registered by compose.cpp).

@@ -4,8 +4,10 @@
 // Tools (horus.topics(), `horus topic list`) are ordinary clients: discover_topics()
 // maps each "/horus.<ns>.topic.*" object, checks it like an opener does, and copies
 // its header under the topic mutex (a few hundred ns per topic; publishers wait at
-// most that long once). Objects that are not valid topics of this version, or not
-// ours, are skipped. Only live processes' entries are reported: a dead process's
+// most that long once). If the mutex cannot be taken within 100 ms (its holder is
+// stopped, or the word is corrupt) the topic is listed from what needs no lock
+// (type, counts) with complete = false. Objects that are not valid topics of this
+// version, or not ours, are skipped. Only live processes' entries are reported: a dead process's
 // endpoints are hidden at once and freed by the next reaper (reclamation).
 //
 // The endpoint table itself (topic_layout.hpp: endpoints[]) is written through
@@ -18,12 +20,13 @@
 
 namespace horus {
 
-/// One Topic object of a live process.
+/// The Topic objects of one (live process, node).
 struct TopicEndpointInfo {
     int32_t pid = 0;      // in the owner's PID namespace
-    std::string node;     // the Node that opened it, "" if none
-    bool publishes = false;
-    bool subscribes = false;
+    std::string node;     // the Node that opened them, "" if none
+    bool publishes = false;   // one of them has sent (or the node declared it in pubs)
+    bool subscribes = false;  // one of them has received (or the node declared it in subs)
+    uint32_t topics = 0;      // how many Topic objects
 };
 
 struct TopicInfo {
@@ -36,9 +39,10 @@ struct TopicInfo {
     uint64_t messages = 0;         // published so far
     int64_t last_send_ns = 0;      // CLOCK_REALTIME of the latest publish (coarse), 0 = never
     uint32_t processes = 0;        // live processes that have it open
-    // The Topic objects of those processes (a Topic opened while the table of
-    // kMaxEndpoints was full is not listed).
+    // Their Topic objects by (process, node); one opened while the table of
+    // kMaxEndpoints was full is not listed.
     std::vector<TopicEndpointInfo> endpoints;
+    bool complete = true;          // false: the mutex was not available; processes and endpoints unknown
 };
 
 /// Every valid topic of this process's namespace, sorted by name. Throws ShmError if

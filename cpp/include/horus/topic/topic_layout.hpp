@@ -46,12 +46,12 @@
 //    references and unlinks it. A dead user's subscribers[] entries and overflow
 //    count are freed with its entry; topics whose users all died are torn down by
 //    reclamation (topic_reclaim.cpp).
-//  * Discovery (topic_discovery.hpp): endpoints[] lists every Topic object (its owner's
-//    process, pid and node name), claimed and freed under the mutex like subscribers[].
-//    Its `roles` bits (publishes, subscribes) are only ever set, by the owner
-//    (fetch_or, relaxed: informational), the first time it sends or receives; a
-//    node's declared pubs/subs set them at open. Entries of dead users are freed with
-//    their user entry. last_send_ns is stored by every publisher under the mutex
+//  * Discovery (topic_discovery.hpp): endpoints[] has one entry per (process, node name)
+//    that has the topic open, with the number of its Topic objects (`count`); claimed,
+//    counted and freed under the mutex like subscribers[]. Its `roles` bits (publishes,
+//    subscribes) are only ever set, by the owners (fetch_or, relaxed: informational),
+//    the first time one of them sends or receives; a node's declared pubs/subs set them
+//    at open. Entries of dead users are freed with their user entry. last_send_ns is stored by every publisher under the mutex
 //    (CLOCK_REALTIME_COARSE, relaxed) and read by anyone.
 #pragma once
 
@@ -99,14 +99,16 @@ struct alignas(64) TopicSubscriber {
 /// What an endpoint has done on the topic (TopicEndpointEntry::roles).
 enum EndpointRole : uint32_t { kPublishes = 1, kSubscribes = 2 };
 
-/// One Topic object, for discovery only (nothing on the data path reads it).
+/// The Topic objects of one (process, node), for discovery only (nothing on the data
+/// path reads it).
 struct TopicEndpointEntry {
     std::atomic<uint32_t> state;  // EntryState (under the mutex)
-    std::atomic<uint32_t> roles;  // EndpointRole bits (owner: fetch_or; anyone: load)
+    std::atomic<uint32_t> roles;  // EndpointRole bits (owners: fetch_or; anyone: load)
     uint32_t slot;                // owner process: session slot and incarnation (under the mutex)
     int32_t pid;                  // the owner's pid in its own PID namespace (informational)
     uint64_t incarnation;
-    char node[kNodeNameCapacity];  // the node that opened it, NUL-terminated ("" = none; under the mutex)
+    uint32_t count;               // its Topic objects (under the mutex)
+    char node[kNodeNameCapacity];  // UTF-8, NUL-terminated ("" = not a node's; under the mutex)
 };
 
 struct alignas(64) TopicSlot {
