@@ -90,6 +90,6 @@ def test_node_info_and_an_unknown_node(node):
 
 def test_the_nodes_topics_show_the_node_as_endpoint(node):
     info = cli_json("topic", "info", "nodes.cmd_vel")
-    assert {"pid": node.proc.pid, "node": "nodes.driver"} in info["publishers"]
+    assert {"pid": node.proc.pid, "node": "nodes.driver", "topics": 1} in info["publishers"]
     scan = cli_json("topic", "info", "nodes.scan")
-    assert scan["subscribers"] == [{"pid": node.proc.pid, "node": "nodes.driver"}] and scan["kind"] == ""
+    assert scan["subscribers"] == [{"pid": node.proc.pid, "node": "nodes.driver", "topics": 1}] and scan["kind"] == ""

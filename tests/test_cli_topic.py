@@ -87,9 +87,9 @@ def test_topic_list_json_describes_every_topic_of_the_namespace(publisher):
     assert [t["name"] for t in doc["topics"]] == sorted(by_name)
     cmd = by_name["cli.cmd_vel"]
     assert set(cmd) == {"name", "kind", "type_name", "layout_hash", "type_description", "capacity", "messages",
-                        "last_send_ns", "processes", "publishers", "subscribers"}
+                        "last_send_ns", "processes", "publishers", "subscribers", "complete"}
     assert (cmd["kind"], cmd["type_name"], cmd["layout_hash"]) == ("Record", "CmdVel", horus.CmdVel.layout_hash)
-    assert cmd["publishers"] == [{"pid": publisher.proc.pid, "node": ""}] and cmd["messages"] >= 1
+    assert cmd["publishers"] == [{"pid": publisher.proc.pid, "node": "", "topics": 1}] and cmd["messages"] >= 1
     kinds = {n: (by_name[n]["kind"], by_name[n]["type_name"]) for n in by_name if n.startswith("cli.")}
     assert kinds == {"cli.cmd_vel": ("Record", "CmdVel"), "cli.battery": ("Record", "BatteryState"),
                      "cli.status": ("Data", ""), "cli.foo": ("Record", "Foo"), "cli.camera": ("Image", ""),
@@ -120,7 +120,7 @@ def test_topic_info_json_and_table(publisher):
     assert "type          BatteryState" in text and "subscribers: none" in text
     lines = text.splitlines()
     at = lines.index("publishers (1)")
-    assert lines[at + 1].split() == ["PID", "NODE"] and lines[at + 2].split() == [str(publisher.proc.pid), "-"]
+    assert lines[at + 1].split() == ["PID", "NODE", "TOPICS"] and lines[at + 2].split() == [str(publisher.proc.pid), "-", "1"]
 
 
 def test_echo_once_of_a_cmd_vel(publisher):

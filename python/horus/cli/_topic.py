@@ -46,7 +46,7 @@ def list_topics(args: argparse.Namespace) -> int:
 
 
 def _endpoint_rows(endpoints: Any) -> list[list[Any]]:
-    return [[e.pid, e.node or "-"] for e in endpoints]
+    return [[e.pid, e.node or "-", e.topics] for e in endpoints]
 
 
 def info(args: argparse.Namespace) -> int:
@@ -64,12 +64,13 @@ def info(args: argparse.Namespace) -> int:
         ("capacity", t.capacity),
         ("messages", t.messages),
         ("last message", fmt_age(t.last_send_ns, now)),
-        ("processes", t.processes),
+        ("processes", t.processes if t.complete else "? (the topic's lock is held: a process holding it is stopped?)"),
     ])
     for title, endpoints in (("publishers", t.publishers), ("subscribers", t.subscribers)):
         console().print()
         if endpoints:
-            table(["PID", "NODE"], _endpoint_rows(endpoints), numeric={0}, title=f"{title} ({len(endpoints)})")
+            table(["PID", "NODE", "TOPICS"], _endpoint_rows(endpoints), numeric={0, 2},
+                  title=f"{title} ({len(endpoints)})")
         else:
             console().print(f"{title}: none", markup=False)
     return 0
