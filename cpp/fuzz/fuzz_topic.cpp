@@ -6,7 +6,8 @@
 // table, ring slots and descriptors), optionally the capacity/size too. Then
 // the target opens the topic, reads it until it reports nothing new (bounded),
 // publishes a message, reads again and closes it (the last user's close walks
-// every slot to drop ring references).
+// every slot to drop ring references). Discovery reads the patched header before and
+// after, and an endpoint (discovery's table) is claimed and freed on it.
 //
 // Not fuzzed: the process-shared mutex and the `ready` flag. A process that can
 // write the topic can always hold its mutex forever (a denial of service that
@@ -23,6 +24,8 @@
 #include "horus/pool/pool.hpp"
 #include "horus/base/robust_mutex.hpp"
 #include "horus/msg/tensor.hpp"
+#include "horus/topic/topic_discovery.hpp"
+#include "horus/topic/topic_endpoint.hpp"
 #include "horus/topic/topic_layout.hpp"
 #include "horus/topic/topic_ring.hpp"
 
@@ -84,8 +87,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
 
     try {
+        for (const TopicInfo& t : discover_topics()) g_sink = t.messages + t.endpoints.size();
+    } catch (const horus::Error&) {
+    }
+    try {
         auto ring = TopicRing::open(name, (flags & 0x08) ? static_cast<uint32_t>(MessageKind::Tensor) : 0,
                                     std::nullopt);
+        {
+            TopicEndpoint listed(ring, (flags & 0x40) ? "fuzz_node" : "", tl::kSubscribes);
+            TopicInfo info;
+            if (discover_topic(name, info)) g_sink = info.endpoints.size();
+        }
         uint64_t cursor = (flags & 0x10) ? 0 : ring->write_sequence() - ring->capacity();
         uint64_t dropped = 0;
         TensorDescriptor d;
