@@ -785,3 +785,114 @@ def test_foreign_file_channels_that_cannot_be_converted(tmp_path, summary):
     stats = bag.play(path, rate=100.0)
     assert stats.topics == {"cam": 3} and set(stats.skipped) == {"ros"}
     assert "sensor_msgs/Image" in stats.skipped["ros"]
+
+
+# ---- paths that are not regular files, summaries and indexes that lie, argument types -----------
+
+
+def _in_thread(fn, timeout: float = 5.0):
+    """fn()'s exception (None if it returned); fails the test if it blocks."""
+    out: list = []
+
+    def run():
+        try:
+            fn()
+            out.append(None)
+        except BaseException as e:  # noqa: BLE001
+            out.append(e)
+
+    th = threading.Thread(target=run, daemon=True)
+    th.start()
+    th.join(timeout)
+    assert out, f"{fn} blocked"
+    return out[0]
+
+
+def test_a_named_pipe_is_refused_without_blocking(tmp_path):
+    fifo = str(tmp_path / "pipe.mcap")
+    os.mkfifo(fifo)
+    for fn in (lambda: bag.info(fifo), lambda: bag.read(fifo), lambda: bag.play(fifo)):
+        e = _in_thread(fn)
+        assert isinstance(e, BagError) and str(e).startswith(f"{fifo}: is a named pipe (FIFO), not an MCAP file"), e
+    e = _in_thread(lambda: bag.Recorder(fifo, ["a"]).start())
+    assert isinstance(e, BagError) and str(e).startswith(f"{fifo}: cannot write: Is a named pipe (FIFO)"), e
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # with a reader, open() would succeed: still refused
+    try:
+        e = _in_thread(lambda: bag.Recorder(fifo, ["a"]).start())
+        assert isinstance(e, BagError) and "named pipe" in str(e), e
+    finally:
+        os.close(reader)
+
+
+def test_recording_to_a_character_device_works(tmp_path):
+    stats = bag.Recorder("/dev/null", ["devnull.x"]).start().stop()
+    assert stats.messages == 0 and stats.path == "/dev/null"
+
+
+def _small_recording(path: str, n: int = 300, summary: bool = True) -> None:
+    from mcap.writer import CompressionType, IndexType, Writer
+
+    from horus import _foxglove as fx
+
+    cs = fx.channel_schema({"i": 0})
+    kw = {} if summary else dict(index_types=IndexType.NONE, repeat_channels=False, repeat_schemas=False,
+                                 use_statistics=False, use_summary_offsets=False)
+    with open(path, "wb") as f:
+        w = Writer(f, compression=CompressionType.NONE, chunk_size=2048, **kw)
+        w.start()
+        ch = w.register_channel("idx", "json", w.register_schema(cs.schema_name, cs.schema_encoding, cs.schema_data),
+                                cs.metadata)
+        for i in range(n):
+            payload = json.dumps({"i": i, "pad": "x" * 40}, separators=(",", ":")).encode()
+            w.add_message(ch, log_time=1000 + i, data=payload, publish_time=i)
+        w.finish()
+
+
+def test_a_chunk_index_that_disagrees_with_its_chunk_is_refused_even_without_a_summary_crc(tmp_path):
+    path = str(tmp_path / "idx.mcap")
+    _small_recording(path)
+    data = bytearray(Path(path).read_bytes())
+    assert [m["i"] for _, m in bag.read(path)] == list(range(300))
+    with open(path, "rb") as f:
+        summary = make_reader(f).get_summary()
+    assert len(summary.chunk_indexes) >= 3
+    summary_start = int.from_bytes(data[len(data) - 37 + 9:len(data) - 37 + 17], "little")
+    pos = summary_start
+    while data[pos] != 0x08:  # the first ChunkIndex record
+        pos += 9 + int.from_bytes(data[pos + 1:pos + 9], "little")
+    data[pos + 9:pos + 17] = (10**6).to_bytes(8, "little")  # its message_start_time
+    data[len(data) - 12:len(data) - 8] = bytes(4)  # summary_crc 0: "not computed"
+    bad = tmp_path / "idx_bad.mcap"
+    bad.write_bytes(data)
+    for fn in (bag.info, bag.read, bag.play):
+        with pytest.raises(BagError, match=r"idx_bad.mcap: its summary section is corrupt: chunk index 0 .* "
+                                           r"disagrees with the chunk: message_start_time 1000000 in the index, 1000"):
+            fn(str(bad))
+
+
+def test_a_file_without_a_summary_has_its_chunk_crcs_checked(tmp_path):
+    path = str(tmp_path / "nosummary.mcap")
+    _small_recording(path, summary=False)
+    assert [m["i"] for _, m in bag.read(path)] == list(range(300))
+    data = bytearray(Path(path).read_bytes())
+    at = data.index(b'{"i":150,')
+    data[at + 5] = ord("7")  # still valid JSON: only the chunk's CRC can tell
+    bad = tmp_path / "nosummary_bad.mcap"
+    bad.write_bytes(data)
+    with pytest.raises(BagError, match=r"nosummary_bad.mcap: corrupt data after \d+ messages: .*crc"):
+        list(bag.read(str(bad)))
+
+
+def test_arguments_of_the_wrong_type_are_type_errors_naming_them(tmp_path):
+    p = str(tmp_path / "one.mcap")
+    _small_recording(p, n=3)
+    for fn, match in ((lambda: bag.play(p, progress=5), "progress must be a callable taking PlayStats"),
+                      (lambda: bag.record(p + "x", ["a"], progress="x"), "progress must be a callable taking Rec"),
+                      (lambda: bag.play(p, stop=True), "stop must be a threading.Event .*; got True"),
+                      (lambda: bag.record(p + "x", ["a"], stop=1.5), "stop must be a threading.Event .*; got 1.5"),
+                      (lambda: bag.read(p, topics=5), "topics must be a list of topic names; got 5"),
+                      (lambda: bag.read(p, topics=[b"idx"]), r"got b'idx' in \[b'idx'\]"),
+                      (lambda: bag.Recorder(p + "x", 5), "topics must be a list of topic names; got 5")):
+        with pytest.raises(TypeError, match=match):
+            fn()
+    assert not os.path.exists(p + "x")

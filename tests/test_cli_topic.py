@@ -422,3 +422,42 @@ def test_echo_of_a_topic_typed_only_after_echo_opened_it():
         echo.kill()
         echo.wait()
     del untyped
+
+
+def test_echo_of_nested_and_long_layout_types_declared_only_in_the_publisher():
+    """Types the topic header cannot describe: a nested one (the header's layout text names the
+    inner type by hash only) and one whose layout text is longer than the header's 1023
+    characters. echo declares both from the namespace's type registry."""
+    child = Child.python("""
+        import sys, threading, numpy as np, horus
+        @horus.message
+        class EchoCell:
+            volts: np.float32
+            temp: np.float32
+        @horus.message
+        class EchoPack:
+            cell: EchoCell
+            id: np.uint16
+        EchoWide = horus.message(type("EchoWide", (), {"__annotations__": {
+            f"joint_position_sensor_{i:02d}": np.float32 for i in range(40)}}))
+        assert len(EchoWide.layout_text) > 1023
+        pack = horus.Topic(EchoPack, "cli.pack")
+        wide = horus.Topic(EchoWide, "cli.wide")
+        quit = threading.Event()
+        threading.Thread(target=lambda: (sys.stdin.readline(), quit.set()), daemon=True).start()
+        print("ready", flush=True)
+        while not quit.wait(0.05):
+            pack.send(EchoPack(cell={"volts": 3.5, "temp": 20.0}, id=7))
+            wide.send(EchoWide(joint_position_sensor_39=2.5))
+        """, stdin=True)
+    try:
+        child.expect("ready", timeout=60)
+        doc = json.loads(_echo("cli.pack", "--json"))
+        assert (doc["type"], doc["data"]) == ("EchoPack", {"cell": {"volts": 3.5, "temp": 20.0}, "id": 7})
+        doc = json.loads(_echo("cli.wide", "--json"))
+        assert doc["type"] == "EchoWide" and len(doc["data"]) == 40
+        assert doc["data"]["joint_position_sensor_39"] == 2.5 and doc["data"]["joint_position_sensor_00"] == 0.0
+        child.send_line("quit")
+        assert child.wait() == 0
+    finally:
+        child.kill()

@@ -40,8 +40,10 @@ JSON: floats are written with Python's repr, the shortest text that reads back a
 double, so every float16/32/64 value survives exactly (a float32 0.1 reads
 0.10000000149011612); NaN, Infinity and -Infinity, which JSON lacks, are the strings "NaN",
 "Infinity" and "-Infinity" in typed messages (their JSON Schema allows them) and tagged
-objects in schemaless data. Integers are exact (JavaScript viewers show int64 values above
-2**53 rounded).
+objects in schemaless data. A NaN other than NumPy's nan (a sign, payload bits) keeps its bits:
+"NaN:0x<bits>" in typed messages, a "bits" key or base64 bytes in schemaless data. Integers
+are exact (JavaScript viewers show int64 values above 2**53 rounded). decode() checks the
+JSON against the schema (every field, nothing else) and raises ConversionError only.
 
 Channel metadata (all str): horus.kind (Image, DepthImage, PointCloud, Tensor, Record,
 Data), horus.type_name, horus.layout_hash (0x + 16 hex digits), horus.layout_text and
@@ -54,6 +56,7 @@ horus.mapping (the version of this mapping, "1").
 from __future__ import annotations
 
 import json
+import struct
 from collections.abc import Mapping
 from typing import Any
 
@@ -64,6 +67,8 @@ from horus._foxglove._data_json import _DATA_SCHEMA, _decode_data, _encode_data,
 from horus._foxglove._geometry import _decode_pose, _decode_transform, _encode_pose, _encode_transform
 from horus._foxglove._images import _decode_depth, _decode_image, _encode_depth, _encode_image
 from horus._foxglove._layouts import _record_class_from_metadata, _record_metadata, record_class_for
+from horus._foxglove._layouts import live_record_class as live_record_class
+from horus._foxglove._layouts import record_class_from_texts as record_class_from_texts
 from horus._foxglove._record_json import _decode_record_json, _encode_record_json
 from horus._foxglove._record_json import json_schema as json_schema
 from horus._foxglove._schemas import _schema
@@ -82,7 +87,9 @@ __all__ = [
     "decode",
     "encode",
     "horus_type",
+    "live_record_class",
     "record_class_for",
+    "record_class_from_texts",
 ]
 
 
@@ -169,8 +176,21 @@ _SCHEMA_KIND = {"foxglove.RawImage": "Image", "foxglove.PointCloud": "PointCloud
 def decode(schema_name: str, message_encoding: str, metadata: Mapping[str, str], data: bytes) -> object:
     """The horus message of one MCAP message (Image, DepthImage, PointCloud, Tensor, a typed
     message, or schemaless data). A typed message whose class this process has not declared
-    is declared from the channel's recorded layout. Raises ConversionError."""
+    is declared from the channel's recorded layout. Raises ConversionError for anything the
+    bytes or the metadata get wrong (never another exception: they come from files)."""
     what = f"{schema_name or 'schemaless'} message"
+    try:
+        return _decode(schema_name, message_encoding, metadata, data, what)
+    except ConversionError:
+        raise
+    except RecursionError:
+        raise ConversionError(f"{what}: nested too deep to decode") from None
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError, UnicodeError,
+            MemoryError, struct.error) as e:
+        raise ConversionError(f"{what}: cannot be decoded ({type(e).__name__}: {e})") from None
+
+
+def _decode(schema_name: str, message_encoding: str, metadata: Mapping[str, str], data: bytes, what: str) -> object:
     kind = metadata.get("horus.kind") or _SCHEMA_KIND.get(schema_name)
     if kind is None and message_encoding == "json":
         kind = "Data"

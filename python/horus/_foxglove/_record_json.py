@@ -1,10 +1,14 @@
-"""Typed messages as JSON: their JSON Schema, and JSON with exact floats (non-finite ones as
-the strings "NaN", "Infinity", "-Infinity")."""
+"""Typed messages as JSON: their JSON Schema, and JSON with exact floats: non-finite ones as
+the strings "NaN", "Infinity", "-Infinity", and a NaN with other bits than NumPy's nan (a sign,
+a payload, a signalling NaN) as "NaN:0x<bits>" (e.g. "NaN:0xffc00001" for a float32), so that
+every message reads back with its exact bytes. Decoding refuses JSON that does not follow the
+schema (a missing or unknown field, a value of the wrong type or range)."""
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -13,7 +17,18 @@ from horus._foxglove._types import ConversionError
 from horus._message import TypedMessage
 
 _NONFINITE_TEXT = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
-_FLOAT_SCHEMA = {"anyOf": [{"type": "number"}, {"enum": ["NaN", "Infinity", "-Infinity"]}]}
+#: The bits of the NaN that is written as "NaN": the quiet NaN of positive sign and no payload
+#: (what NumPy's and Python's nan are). Any other NaN is written "NaN:0x<its bits in hex>".
+CANONICAL_NAN = {2: 0x7E00, 4: 0x7FC00000, 8: 0x7FF8000000000000}
+_UINT = {2: np.uint16, 4: np.uint32, 8: np.uint64}
+_NAN_BITS_RE = re.compile(r"NaN:0x([0-9a-f]+)")
+
+
+def _float_schema(dt: np.dtype[Any]) -> dict[str, Any]:
+    digits = 2 * dt.itemsize
+    return {"anyOf": [{"type": "number"}, {"enum": ["NaN", "Infinity", "-Infinity"]},
+                      {"type": "string", "pattern": f"^NaN:0x[0-9a-f]{{{digits}}}$"}],
+            "description": dt.name}  # "NaN:0x<bits>": a NaN with a sign or payload bits (see the module's text)
 
 
 def _field_schema(dt: np.dtype[Any], nested: type[TypedMessage] | None) -> dict[str, Any]:
@@ -31,7 +46,7 @@ def _field_schema(dt: np.dtype[Any], nested: type[TypedMessage] | None) -> dict[
         info = np.iinfo(dt)
         return {"type": "integer", "minimum": int(info.min), "maximum": int(info.max), "description": dt.name}
     if dt.kind == "f":
-        return dict(_FLOAT_SCHEMA, description=dt.name)
+        return _float_schema(dt)
     if dt.kind == "S":
         return {"type": "string", "maxLength": dt.itemsize, "description": f"UTF-8 text of at most {dt.itemsize} bytes"}
     raise ConversionError(f"no JSON Schema for dtype {dt}")  # pragma: no cover (declarations allow no other)
@@ -73,70 +88,161 @@ def _finite(v: Any) -> Any:
     return v
 
 
+def _nonfinite_text(x: np.ndarray) -> str:
+    """The JSON text of one non-finite float element (a 1-element array, for its exact bits)."""
+    v = float(x[0])
+    if v == math.inf:
+        return "Infinity"
+    if v == -math.inf:
+        return "-Infinity"
+    bits = int(x.view(_uint_of(x.dtype))[0])
+    return "NaN" if bits == CANONICAL_NAN[x.itemsize] else f"NaN:0x{bits:0{2 * x.itemsize}x}"
+
+
+def _uint_of(dt: np.dtype[Any]) -> np.dtype[Any]:
+    """The unsigned integer dtype of a float dtype's size and byte order (to view its bits)."""
+    return np.dtype(_UINT[dt.itemsize]).newbyteorder(dt.byteorder)
+
+
+def _tag_nonfinite(d: dict[str, Any], cls: type[TypedMessage], raw: np.ndarray, base: int) -> None:
+    """Replaces, in to_dict() output `d`, each non-finite float by its text, read from the
+    message's bytes `raw` (uint8) so that a NaN keeps its exact bits."""
+    fields = cls.dtype.fields
+    assert fields is not None
+    nested = cls._horus_nested  # type: ignore[attr-defined]
+    for name in cls.fields:
+        dt, off = fields[name][0], base + fields[name][1]
+        sub = nested.get(name)
+        if sub is not None:
+            _tag_nonfinite(d[name], sub, raw, off)
+            continue
+        el, shape = dt.subdtype if dt.subdtype is not None else (dt, ())
+        if el.kind != "f":
+            continue
+        count = math.prod(shape)
+        a = raw[off : off + count * el.itemsize].view(el)
+        bad = np.flatnonzero(~np.isfinite(a))
+        if not len(bad):
+            continue
+        if not shape:
+            d[name] = _nonfinite_text(a)
+            continue
+        flat: list[Any] = a.tolist()
+        for i in bad:
+            flat[i] = _nonfinite_text(a[i : i + 1])
+        d[name] = np.array(flat, dtype=object).reshape(shape).tolist()
+
+
 def _dumps(v: Any) -> bytes:
-    try:
-        s = json.dumps(v, allow_nan=False, separators=(",", ":"), ensure_ascii=False)
-    except ValueError:
-        s = json.dumps(_finite(v), allow_nan=False, separators=(",", ":"), ensure_ascii=False)
-    return s.encode("utf-8")
+    return json.dumps(v, allow_nan=False, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def _encode_record_json(msg: TypedMessage) -> bytes:
     d = msg.to_dict()
     d["timestamp_ns"] = msg.timestamp_ns
     d["frame_id"] = msg.frame_id
+    try:
+        return _dumps(d)  # the common case: every float is finite
+    except ValueError:
+        pass
+    _tag_nonfinite(d, type(msg), np.frombuffer(msg, np.uint8), 0)  # type: ignore[call-overload]
     return _dumps(d)
 
 
-def _restore_floats(v: Any, dt: np.dtype[Any], nested: type[TypedMessage] | None, where: str) -> Any:
-    """A field's JSON value with the strings "NaN", "Infinity", "-Infinity" of float fields as
-    floats (other mismatches are left for the constructor to name)."""
-    if dt.subdtype is not None:
-        base, shape = dt.subdtype
-        return _restore_array(v, base, len(shape), where) if base.kind == "f" else v
-    if nested is not None:
-        if isinstance(v, dict):
-            _restore_record(v, nested, where)
+#: (byte offset in the message, bytes) of the NaNs to write after construction
+_Patches = list[tuple[int, bytes]]
+
+
+def _restore_float(v: Any, dt: np.dtype[Any], offset: int, patches: _Patches, where: str) -> Any:
+    """A float field's JSON value as a float: "NaN", "Infinity", "-Infinity", and "NaN:0x<bits>"
+    (a NaN whose exact bits are written into the message after it is built)."""
+    if not isinstance(v, str):
         return v
-    return _restore_float(v, where) if dt.kind == "f" else v
+    got = _NONFINITE_TEXT.get(v)
+    if got is not None:
+        return got
+    m = _NAN_BITS_RE.fullmatch(v)
+    size = dt.itemsize
+    if m is None or len(m.group(1)) != 2 * size:
+        raise ConversionError(f"{where}: {v[:80]!r} in a {dt.name} field (only numbers, 'NaN', 'Infinity', "
+                              f"'-Infinity' and 'NaN:0x' with {2 * size} hex digits)")
+    bits = int(m.group(1), 16)
+    exp_bits = {2: 5, 4: 8, 8: 11}[size]
+    mant_bits = 8 * size - 1 - exp_bits
+    if (bits >> mant_bits) & ((1 << exp_bits) - 1) != (1 << exp_bits) - 1 or not bits & ((1 << mant_bits) - 1):
+        raise ConversionError(f"{where}: {v!r} is not the bit pattern of a {dt.name} NaN")
+    patches.append((offset, np.array(bits, _uint_of(dt)).tobytes()))
+    return math.nan
 
 
-def _restore_array(v: Any, base: np.dtype[Any], ndim: int, where: str) -> Any:
-    if not isinstance(v, list):
-        return v
-    if ndim == 1:
-        return [_restore_float(x, where) for x in v]
-    return [_restore_array(x, base, ndim - 1, where) for x in v]
+def _restore_array(v: Any, el: np.dtype[Any], shape: tuple[int, ...], offset: int, patches: _Patches,
+                   where: str) -> Any:
+    if not isinstance(v, list) or len(v) != shape[0]:
+        return v  # the constructor names the mismatch
+    step = math.prod(shape[1:]) * el.itemsize
+    if len(shape) == 1:
+        return [_restore_float(x, el, offset + i * step, patches, where) for i, x in enumerate(v)]
+    return [_restore_array(x, el, shape[1:], offset + i * step, patches, where) for i, x in enumerate(v)]
 
 
-def _restore_float(v: Any, where: str) -> Any:
-    if isinstance(v, str):
-        if v not in _NONFINITE_TEXT:
-            raise ConversionError(f"{where}: {v!r} in a float field (only numbers and 'NaN', 'Infinity', '-Infinity')")
-        return _NONFINITE_TEXT[v]
-    return v
-
-
-def _restore_record(d: dict[str, Any], cls: type[TypedMessage], where: str) -> None:
+def _restore_record(d: dict[str, Any], cls: type[TypedMessage], base: int, patches: _Patches, where: str,
+                    stamped: bool) -> None:
+    """Checks that `d` has exactly the fields of `cls` (and timestamp_ns and frame_id when
+    `stamped`), and turns the float texts of its float fields into floats, in place."""
     fields = cls.dtype.fields
     assert fields is not None
+    wanted = list(cls.fields) + (["timestamp_ns", "frame_id"] if stamped else [])
+    missing = [n for n in wanted if n not in d]
+    unknown = [k for k in d if k not in wanted]
+    if missing or unknown:
+        parts = []
+        if missing:
+            parts.append(f"it lacks the field{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+        if unknown:
+            parts.append(f"{cls.__name__} has no field{'s' if len(unknown) > 1 else ''} "
+                         f"{', '.join(repr(k[:40]) for k in unknown[:5])}")
+        raise ConversionError(f"{where}: not a valid {cls.__name__}: {'; '.join(parts)} (its JSON Schema requires "
+                              f"exactly {', '.join(wanted)})")
     nested = cls._horus_nested  # type: ignore[attr-defined]
     for name in cls.fields:
-        if name in d:
-            d[name] = _restore_floats(d[name], fields[name][0], nested.get(name), f"{where}.{name}")
+        dt, off = fields[name][0], base + fields[name][1]
+        sub = nested.get(name)
+        here = f"{where}.{name}"
+        if sub is not None:
+            if isinstance(d[name], dict):
+                _restore_record(d[name], sub, off, patches, here, stamped=False)
+            continue
+        if dt.subdtype is not None:
+            el, shape = dt.subdtype
+            if el.kind == "f":
+                d[name] = _restore_array(d[name], el, shape, off, patches, here)
+        elif dt.kind == "f":
+            d[name] = _restore_float(d[name], dt, off, patches, here)
 
 
 def _decode_record_json(data: Any, cls: type[TypedMessage], what: str) -> TypedMessage:
     try:
         obj = json.loads(bytes(data))
-    except ValueError as e:
+    except RecursionError:
+        raise ConversionError(f"{what}: not valid {cls.__name__} JSON (nested too deep)") from None
+    except ValueError as e:  # UnicodeDecodeError included
         raise ConversionError(f"{what}: not valid JSON ({e})") from None
     if not isinstance(obj, dict):
         raise ConversionError(f"{what}: a {cls.__name__} message must be a JSON object; got {type(obj).__name__}")
-    ts = obj.pop("timestamp_ns", 0)
-    frame_id = obj.pop("frame_id", "")
-    _restore_record(obj, cls, what)
+    patches: _Patches = []
+    _restore_record(obj, cls, 0, patches, what, stamped=True)
+    ts = obj.pop("timestamp_ns")
+    frame_id = obj.pop("frame_id")
+    if isinstance(ts, bool) or not isinstance(ts, int) or not 0 <= ts < 1 << 64:
+        raise ConversionError(f"{what}: timestamp_ns {str(ts)[:40]} is not an integer of 0 to 2**64-1")
+    if not isinstance(frame_id, str):
+        raise ConversionError(f"{what}: frame_id {str(frame_id)[:40]} is not a string")
     try:
-        return cls(**obj, timestamp_ns=ts, frame_id=frame_id)
-    except (TypeError, ValueError, AttributeError, OverflowError) as e:
+        msg = cls(**obj, timestamp_ns=ts, frame_id=frame_id)
+    except (TypeError, ValueError, AttributeError, OverflowError, RecursionError) as e:
         raise ConversionError(f"{what}: not a valid {cls.__name__}: {e}") from None
+    if patches:
+        raw = np.frombuffer(msg, np.uint8)  # type: ignore[call-overload]  # writable: msg is
+        for off, b in patches:
+            raw[off : off + len(b)] = np.frombuffer(b, np.uint8)
+    return msg

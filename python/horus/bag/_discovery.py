@@ -11,13 +11,12 @@ import re
 
 import horus
 from horus import _core
-from horus._foxglove import ConversionError, record_class_for
+from horus._foxglove import ConversionError, live_record_class
 from horus._message import record_class
 
 __all__ = ["existing_topics", "declare_topic_type", "valid_topic_name"]
 
 _NAME_RE = re.compile(r"[A-Za-z0-9_.\-]{1,100}")
-_LAYOUT_RE = re.compile(r"with layout (\S+) \(hash (0x[0-9a-f]{16})\)")
 
 
 def valid_topic_name(name: str) -> bool:
@@ -36,16 +35,17 @@ def existing_topics() -> set[str]:
 
 def declare_topic_type(topic: horus.Topic) -> bool:
     """Declares the record type of `topic` (typed messages, Tensors of records) in this process
-    if it is not declared yet, from the layout text the topic carries. False while the topic
-    has no record type (yet); raises ConversionError if it cannot be declared."""
+    if it is not declared yet: from the namespace's type registry (every nested type too), else
+    from the layout text the topic's header carries. False while the topic has no record type
+    (yet); raises ConversionError if it cannot be declared."""
     h = topic.layout_hash
     if not h:
         return False
     if record_class(h) is not None:
         return True
     desc = topic.type_description
-    m = _LAYOUT_RE.search(desc)
-    if m is None or int(m.group(2), 16) != h:
-        raise ConversionError(f"topic '{topic.name}' carries {desc!r}, whose layout cannot be read")
-    record_class_for(m.group(1), h)
+    if live_record_class(h, desc) is None:
+        raise ConversionError(f"topic '{topic.name}' carries {desc!r}, a type not declared in this process whose "
+                              "layout cannot be read (the namespace's type registry does not know it, and the topic "
+                              "header's text is cut short)")
     return True

@@ -1,5 +1,5 @@
-"""An MCAP file opened for reading: checks that it is a whole MCAP file (magic at both ends,
-a readable footer and summary), and iterates its messages in log-time order with every
+"""An MCAP file opened for reading: checks that it is a whole MCAP file (a regular file with
+magic at both ends, a footer, a summary whose CRC and chunk indexes are right), and iterates its messages in log-time order with every
 failure of the mcap package turned into a BagError naming the file and the problem."""
 
 from __future__ import annotations
@@ -9,11 +9,14 @@ import os
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from mcap.reader import SeekingReader
+from mcap.reader import NonSeekingReader, SeekingReader
 from mcap.records import Channel, Message, Schema
 from mcap.summary import Summary
 
+from horus.bag._args import topic_list
 from horus.bag._errors import BagError, describe
+from horus.bag._integrity import IntegrityError, check_chunk_indexes, check_summary_crc
+from horus.bag._paths import open_regular
 
 __all__ = ["BagFile", "MAGIC"]
 
@@ -26,14 +29,7 @@ class BagFile:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = os.fspath(path)
         p = self.path
-        try:
-            self._file: io.BufferedReader = open(p, "rb")  # noqa: SIM115 (closed by close())
-        except FileNotFoundError:
-            raise BagError(f"{p}: no such file") from None
-        except IsADirectoryError:
-            raise BagError(f"{p}: is a directory, not an MCAP file") from None
-        except OSError as e:
-            raise BagError(f"{p}: cannot open: {describe(e)}") from None
+        self._file: io.BufferedReader = open_regular(p)
         try:
             self.size = os.fstat(self._file.fileno()).st_size
             head = self._file.read(len(MAGIC))
@@ -47,12 +43,21 @@ class BagFile:
                     f"{p}: is truncated ({self.size} bytes): it ends without MCAP's footer and closing magic, as a "
                     "recording does whose recorder was killed, or an incomplete copy"
                 )
+            try:
+                summary_start = check_summary_crc(self._file, self.size)
+            except IntegrityError as e:
+                raise BagError(f"{p}: its footer or summary section is corrupt: {e}") from None
             self._file.seek(0)
             self.reader = SeekingReader(self._file, validate_crcs=True)
             try:
                 self.summary: Summary | None = self.reader.get_summary()
             except Exception as e:  # noqa: BLE001 (whatever a corrupt summary makes mcap raise)
                 raise BagError(f"{p}: its footer or summary section is corrupt: {describe(e)}") from None
+            if self.summary is not None:
+                try:
+                    check_chunk_indexes(self._file, self.summary.chunk_indexes, summary_start)
+                except IntegrityError as e:
+                    raise BagError(f"{p}: its summary section is corrupt: {e}") from None
             if self.summary is not None and self.summary.statistics is None:
                 self.summary = None  # summary without statistics: read linearly (foreign files)
             self.channels, self.schemas = self._channels()
@@ -98,11 +103,9 @@ class BagFile:
 
     def check_topics(self, topics: Iterable[str] | None) -> list[str] | None:
         """The requested topics as a list; ValueError names those the file does not have."""
-        if topics is None:
+        wanted = topic_list(topics)
+        if wanted is None:
             return None
-        if isinstance(topics, str) or not all(isinstance(t, str) for t in topics):
-            raise TypeError(f"topics must be a list of topic names (str); got {topics!r}")
-        wanted = list(dict.fromkeys(topics))
         missing = [t for t in wanted if t not in set(self.topics)]
         if missing:
             raise ValueError(
@@ -118,8 +121,17 @@ class BagFile:
 
     def _raw(self, topics: list[str] | None, starting_at: int | None, log_time_order: bool
              ) -> Iterator[tuple[Schema | None, Channel, Message]]:
-        it = self.reader.iter_messages(topics=topics, starting_at=starting_at, log_time_order=log_time_order)
+        it: Iterator[tuple[Schema | None, Channel, Message]]
+        if self.summary is None:
+            # No (usable) summary: read the records in file order, checking the chunk CRCs and
+            # the data section's CRC (a SeekingReader reads such files without checking them).
+            self._file.seek(0)
+            it = NonSeekingReader(self._file, validate_crcs=True).iter_messages(
+                topics=topics, starting_at=starting_at, log_time_order=log_time_order)
+        else:
+            it = self.reader.iter_messages(topics=topics, starting_at=starting_at, log_time_order=log_time_order)
         count = 0
+        last_time = -1
         while True:
             try:
                 item = next(it)
@@ -128,6 +140,12 @@ class BagFile:
             except Exception as e:  # noqa: BLE001 (the mcap package's errors have no common base)
                 where = f"after {count} messages" if count else "at its first message"
                 raise BagError(f"{self.path}: corrupt data {where}: {describe(e)}") from None
+            if log_time_order:
+                t = item[2].log_time
+                if t < last_time:  # an index whose times lie about its chunk's messages
+                    raise BagError(f"{self.path}: corrupt index: message {count} (log time {t}) comes after one "
+                                   f"of log time {last_time}, although the chunk indexes order them by time")
+                last_time = t
             count += 1
             yield item
 

@@ -17,6 +17,7 @@ from typing import Any, cast
 
 import horus
 from horus._foxglove import ConversionError, decode
+from horus.bag._args import check_progress, check_stop, topic_list
 from horus.bag._errors import BagError
 from horus.bag._file import BagFile
 
@@ -94,8 +95,9 @@ def play(
     start = _check_number("start", start, 0.0, True, "seconds into the recording")
     if not isinstance(loop, bool):
         raise TypeError(f"loop must be True or False; got {loop!r}")
-    if progress is not None and not callable(progress):
-        raise TypeError(f"progress must be a callable taking PlayStats; got {progress!r}")
+    check_stop(stop)
+    check_progress(progress, "PlayStats")
+    topic_list(topics)
     with BagFile(path) as bag:
         wanted = bag.check_topics(topics)
         first, last = bag.time_range()
@@ -111,9 +113,11 @@ def play(
                 wall0: float | None = None
                 log0 = 0
                 played = 0
+                index: dict[int, int] = {}  # channel id -> index of its current message (from 0)
                 for schema, channel, message in bag.messages(wanted, start_ns):
                     if stop is not None and stop.is_set():
                         return _done(stats, t0, progress)
+                    index[channel.id] = index.get(channel.id, -1) + 1
                     new_channel = channel.id not in publishers
                     pub = publishers.get(channel.id)
                     if pub is None and not new_channel:
@@ -126,8 +130,8 @@ def play(
                             publishers[channel.id] = None
                             stats.skipped[channel.topic] = str(e)
                             continue
-                        raise BagError(f"{bag.path}: topic {channel.topic!r}, message at log time "
-                                       f"{message.log_time}: {e}") from None
+                        raise BagError(f"{bag.path}: topic {channel.topic!r}, message {index[channel.id]} of the "
+                                       f"topic (log time {message.log_time}): {e}") from None
                     if pub is None:
                         pub = publishers[channel.id] = _publisher(channel.topic, dict(channel.metadata), msg)
                     if wall0 is None:
@@ -146,7 +150,11 @@ def play(
                                 return _done(stats, t0, progress)
                         else:
                             time.sleep(wait)
-                    pub.send(msg)
+                    try:
+                        pub.send(msg)
+                    except (TypeError, ValueError, OverflowError, horus.HorusError) as e:
+                        raise BagError(f"{bag.path}: topic {channel.topic!r}, message {index[channel.id]} of the "
+                                       f"topic (log time {message.log_time}): horus cannot publish it: {e}") from None
                     del msg
                     played += 1
                     stats.messages += 1

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from horus._foxglove import ConversionError, decode, horus_type
+from horus.bag._args import topic_list
 from horus.bag._errors import BagError
 from horus.bag._file import BagFile
 
@@ -23,6 +24,7 @@ def read(path: str | os.PathLike[str], topics: list[str] | None = None) -> Itera
 
     The file is checked now (BagError: missing, not MCAP, truncated, corrupt summary;
     ValueError: a topic it does not have); corrupt chunks raise BagError when reached."""
+    topic_list(topics)
     bag = BagFile(path)
     try:
         wanted = bag.check_topics(topics)

@@ -22,6 +22,7 @@ from typing import Any
 import horus
 from horus._foxglove import ChannelSchema, ConversionError, channel_schema, encode, horus_type
 from horus._message import TypedMessage
+from horus.bag._args import check_progress, check_stop, topic_list
 from horus.bag._discovery import declare_topic_type, existing_topics, valid_topic_name
 from horus.bag._errors import BagError
 from horus.bag._writer import COMPRESSIONS, BagWriter, Channel
@@ -102,15 +103,13 @@ def _check_compression(compression: str | None) -> str | None:
 
 
 def _check_topics(topics: Iterable[str] | None) -> list[str]:
-    if topics is None:
+    names = topic_list(topics)
+    if names is None:
         return []
-    if isinstance(topics, str):
-        raise TypeError(f"topics must be a list of topic names; got the string {topics!r} (write [{topics!r}])")
-    names = list(topics)
     for n in names:
         if not valid_topic_name(n):
             raise ValueError(f"topic name {n!r} is invalid: use 1-100 characters from A-Z a-z 0-9 _ . -")
-    return list(dict.fromkeys(names))
+    return names
 
 
 class Recorder:
@@ -150,6 +149,7 @@ class Recorder:
         self._t_end: float | None = None
         self._started_ns = 0
         self._final: RecordStats | None = None
+        self._failure: str | None = None  # why the recording failed, raised by every stop()
         self._lock = threading.Lock()  # guards _subs for stats snapshots
 
     # -- control ---------------------------------------------------------------------------
@@ -169,8 +169,10 @@ class Recorder:
 
     def stop(self) -> RecordStats:
         """Stops recording, writes the summary and closes the file; returns the final stats.
-        Raises BagError if writing the file failed."""
+        Raises BagError if writing the file failed (again on every later call)."""
         if self._final is not None:
+            if self._failure is not None:  # every stop() of a failed recording says so
+                raise BagError(self._failure)
             return self._final
         if self._writer is None:
             raise RuntimeError("this Recorder was not started")
@@ -189,12 +191,16 @@ class Recorder:
         }
         try:
             self._writer.close(meta)
+        except BagError as e:
+            self._failure = str(e)
+            raise
         finally:
             with self._lock:
                 self._subs.clear()  # closes our Topic objects (pool blocks and ring slots)
             self._final = stats
         if self._error is not None:
-            raise BagError(f"{self.path}: recording failed: {self._error}") from self._error
+            self._failure = f"{self.path}: recording failed: {self._error}"
+            raise BagError(self._failure) from self._error
         return stats
 
     def __enter__(self) -> Recorder:
@@ -359,8 +365,8 @@ def record(
         or duration <= 0
     ):
         raise ValueError(f"duration={duration!r} must be a number of seconds > 0 (or None: until stopped)")
-    if progress is not None and not callable(progress):
-        raise TypeError(f"progress must be a callable taking RecordStats; got {progress!r}")
+    check_stop(stop)
+    check_progress(progress, "RecordStats")
     rec = Recorder(path, topics, all_topics=all_topics, compression=compression, chunk_size=chunk_size)
     rec.start()
     try:

@@ -19,6 +19,7 @@ from mcap.writer import LIBRARY_IDENTIFIER, CompressionType, IndexType, Writer
 import horus
 from horus._foxglove import ChannelSchema
 from horus.bag._errors import BagError, describe
+from horus.bag._paths import open_for_writing
 
 __all__ = ["BagWriter", "Channel", "COMPRESSIONS"]
 
@@ -41,10 +42,7 @@ class BagWriter:
 
     def __init__(self, path: str, compression: str | None, chunk_size: int, max_pending_bytes: int) -> None:
         self.path = path
-        try:
-            self._file = open(path, "wb")  # noqa: SIM115 (closed by close())
-        except OSError as e:
-            raise BagError(f"{path}: cannot write: {describe(e)}") from None
+        self._file = open_for_writing(path)
         try:
             self._mcap = Writer(
                 self._file,

@@ -5,11 +5,13 @@
   the current directory is on the import path, as for `python -m`), or `data` for a
   schemaless topic.
 * `declare_seen(layout_hash, description)`: makes a typed topic receivable in this process
-  when its class is not declared here. The layout text (e.g.
-  `Foo{a:float32@0,b:int16[3]@4,s:string<8>@10}20`) says everything a flat message needs, so
-  an identical class is declared from it (its layout hash is checked to be the topic's).
-  Nested types enter the text by name and hash only: they must be standard, or be declared
-  with --type module:Class.
+  when its class is not declared here. The namespace's type registry
+  (`_core._layout_bundle(hash)`) gives the layout texts of the type and of every type nested
+  in it, from which identical classes are declared (their layout hash is checked to be the
+  topic's). Without it, the layout text of the topic's description (e.g.
+  `Foo{a:float32@0,b:int16[3]@4,s:string<8>@10}20`) serves a flat message whose text fits
+  the topic header; nested types enter that text by name and hash only, so they must be
+  standard or declared with --type module:Class.
 """
 
 from __future__ import annotations
@@ -146,8 +148,20 @@ def declare_seen(layout_hash: int, description: str) -> type[horus.TypedMessage]
         return known
     if layout_hash in _declared:
         return _declared[layout_hash]
-    found = _LAYOUT.search(description)
     advice = "name its class with --type module:Class"
+    bundle = getattr(horus._core, "_layout_bundle", None)
+    texts = bundle(layout_hash) if bundle is not None else None
+    if texts:  # the namespace's type registry: the type's layout text and its nested types'
+        from horus._foxglove import ConversionError, record_class_from_texts
+
+        try:
+            rebuilt = record_class_from_texts(list(texts), layout_hash)
+        except ConversionError as e:
+            raise CliError(f"cannot rebuild the type of layout hash 0x{layout_hash:016x} from the namespace's type "
+                           f"registry ({e}); {advice}") from None
+        _declared[layout_hash] = rebuilt
+        return rebuilt
+    found = _LAYOUT.search(description)
     if found is None:
         raise CliError(f"cannot read the layout of {description!r}; {advice}")
     name = found["name"]

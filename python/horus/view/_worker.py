@@ -12,7 +12,6 @@ schemaless messages go out in order, and the ring's own losses count as dropped 
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from typing import Any
@@ -27,9 +26,6 @@ _log = logging.getLogger("horus.view")
 
 #: How long one recv() waits before the thread looks at its stop flag again (seconds).
 POLL_S = 0.05
-
-#: Topic.type_description of a typed topic: "... with layout <text> (hash 0x...)".
-_LAYOUT_RE = re.compile(r" with layout (.+) \(hash 0x[0-9a-f]+\)$")
 
 #: Message types sent newest-first: a viewer wants the current frame, not a backlog of old ones.
 _NEWEST_ONLY = (horus.Image, horus.DepthImage, horus.PointCloud, horus.Tensor)
@@ -165,26 +161,35 @@ class TopicWorker:
             self._close_channel()
 
     def _declare_record_type(self, topic: horus.Topic[Any], error: Exception) -> bool:
-        """Declares the topic's record type from the layout its description gives (what
-        horus._foxglove does for a recording); False, with the reason recorded, if it cannot."""
+        """Declares the topic's record type from the namespace's type registry or the layout its
+        description gives (what horus._foxglove does for a recording); False, with the reason
+        recorded, if it cannot."""
         described = topic.type_description
-        m = _LAYOUT_RE.search(described)
-        if m is None or not topic.layout_hash:
+        h = topic.layout_hash
+        if not h:
             self._fail(f"cannot receive topic {self.name!r}: {error}")
             return False
         try:
-            _foxglove.record_class_for(m.group(1), topic.layout_hash)
+            cls = _foxglove.live_record_class(h, described)
         except Exception as e:
+            cls, why = None, f" ({e})"
+        else:
+            why = " (the namespace's type registry does not know it and the topic header's layout text is cut short)"
+        if cls is None:
             self._fail(
                 f"topic {self.name!r} carries {described}, a type not declared in this process that cannot be "
-                f"declared from its layout ({e}); serve from a process that imports the module declaring it"
+                f"declared from its layout{why}; serve from a process that imports the module declaring it"
             )
             return False
         return True
 
     def _ensure_channel(self, msg: Any) -> bool:
         """Advertises (or re-advertises, if the topic's type changed) the channel for `msg`."""
-        key = (type(msg), getattr(msg, "layout_hash", None), getattr(msg, "record_type", None))
+        key: tuple[Any, ...]
+        if isinstance(msg, (*_NEWEST_ONLY, horus.TypedMessage)):
+            key = (type(msg), getattr(msg, "layout_hash", None), getattr(msg, "record_type", None))
+        else:
+            key = ("horus.Data",)  # schemaless: one channel whatever the value (dict, list, int, ...)
         if key == self._channel_key and self._channel is not None:
             return True
         try:
