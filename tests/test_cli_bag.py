@@ -179,3 +179,37 @@ def test_record_shows_progress_on_a_terminal_and_not_in_a_pipe(tmp_path):
     assert "\x1b" not in piped.stdout and "\r" not in piped.stdout
     assert piped.stdout.startswith("recording bag.nobody to ") and "messages     0" in piped.stdout
     assert "topic 'bag.nobody' does not exist yet" in piped.stderr
+
+
+@pytest.mark.parametrize("damage", ["truncated", "corrupt", "empty"])
+def test_a_damaged_recording_is_a_clear_error_for_play_and_bag_info(recording, tmp_path, damage):
+    """The issue's error paths: a truncated or corrupt .mcap gives one clear line and exit 1."""
+    data = open(recording[0], "rb").read()
+    bad = tmp_path / f"{damage}.mcap"
+    if damage == "truncated":
+        bad.write_bytes(data[: len(data) // 2])
+    elif damage == "corrupt":
+        b = bytearray(data)
+        for i in range(len(b) // 3, len(b) // 3 + 64):
+            b[i] ^= 0x5A
+        bad.write_bytes(bytes(b))
+    else:
+        bad.write_bytes(b"")
+    # bag info reads the summary (like `ros2 bag info`): bytes flipped inside a chunk are found by
+    # play, which checks the chunk's CRC before it publishes anything of it
+    commands = [("play", str(bad))]
+    if damage != "corrupt":
+        commands += [("bag", "info", str(bad)), ("bag", "info", str(bad), "--json")]
+    for args in commands:
+        out = cli(*args, ok=False)
+        assert out.returncode == 1, (args, out.stdout, out.stderr)
+        assert out.stderr.startswith("horus: error: ") and bad.name in out.stderr, out.stderr
+        assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
+
+
+def test_record_to_an_unwritable_output_is_a_clear_error(tmp_path):
+    for target in (tmp_path / "no" / "such" / "dir" / "x.mcap", tmp_path):  # a missing directory; a directory
+        out = cli("record", "-o", str(target), "--all", "--duration", "0.2", ok=False)
+        assert out.returncode == 1, (target, out.stdout, out.stderr)
+        assert out.stderr.startswith("horus: error: ") and str(target) in out.stderr, out.stderr
+        assert "Traceback" not in out.stderr, out.stderr
