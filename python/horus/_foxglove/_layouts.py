@@ -191,8 +191,7 @@ def live_record_class(layout_hash: int, description: str = "") -> type[TypedMess
     cls = record_class(layout_hash)
     if cls is not None:
         return cls
-    bundle = getattr(_core, "_layout_bundle", None)
-    texts = bundle(layout_hash) if bundle is not None else None
+    texts = _core._layout_bundle(layout_hash)
     error: ConversionError | None = None
     if texts:
         try:

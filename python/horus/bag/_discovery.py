@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 
 import horus
-from horus import _core
 from horus._foxglove import ConversionError, live_record_class
 from horus._message import record_class
 
@@ -26,11 +25,7 @@ def valid_topic_name(name: str) -> bool:
 
 def existing_topics() -> set[str]:
     """The names of the topics of this process's namespace."""
-    topics = getattr(horus, "topics", None)
-    if topics is not None:
-        return {t.name for t in topics()}
-    prefix = f"horus.{horus.namespace()}.topic."  # until horus.topics() is there: the shm objects
-    return {n[len(prefix):] for n in _core._list_namespace_objects(horus.namespace()) if n.startswith(prefix)}
+    return {t.name for t in horus.topics()}
 
 
 def declare_topic_type(topic: horus.Topic) -> bool:

@@ -88,8 +88,8 @@ def find_nodes(name: str) -> list[Any]:
 
 def missing_topics(names: list[str]) -> list[str]:
     """One warning per name in `names` that is not a topic (yet), with close matches; empty
-    when every one exists or this horus has no discovery API."""
-    if not names or not hasattr(horus, "topics"):
+    when every one exists."""
+    if not names:
         return []
     existing = [t.name for t in topics()]
     out = []

@@ -5,13 +5,9 @@
   the current directory is on the import path, as for `python -m`), or `data` for a
   schemaless topic.
 * `declare_seen(layout_hash, description)`: makes a typed topic receivable in this process
-  when its class is not declared here. The namespace's type registry
-  (`_core._layout_bundle(hash)`) gives the layout texts of the type and of every type nested
-  in it, from which identical classes are declared (their layout hash is checked to be the
-  topic's). Without it, the layout text of the topic's description (e.g.
-  `Foo{a:float32@0,b:int16[3]@4,s:string<8>@10}20`) serves a flat message whose text fits
-  the topic header; nested types enter that text by name and hash only, so they must be
-  standard or declared with --type module:Class.
+  when its class is not declared here, with the mapping's rebuilder
+  (horus._foxglove._layouts.live_record_class: the namespace's type registry, which knows
+  nested types, else the layout text in the topic's description).
 """
 
 from __future__ import annotations
@@ -25,9 +21,10 @@ import sys
 import typing
 from typing import Any
 
-import numpy as np
 
 import horus
+from horus._foxglove import ConversionError
+from horus._foxglove._layouts import live_record_class
 from horus.cli._output import CliError
 
 __all__ = ["DATA", "declare_seen", "import_type", "resolve"]
@@ -105,81 +102,19 @@ def import_type(spec: str) -> type[horus.TypedMessage]:
     return typing.cast("type[horus.TypedMessage]", cls)
 
 
-_LAYOUT = re.compile(r"(?P<name>[A-Za-z_]\w*)\{(?P<fields>[^{}]*)\}(?P<size>\d+)")
-_FIELD = re.compile(r"^(?P<name>[A-Za-z_]\w*):(?P<base>[A-Za-z_]\w*)(?:<(?P<cap>\d+)>)?(?:#(?P<hash>[0-9a-fA-F]+))?"
-                    r"(?P<dims>(?:\[\d+\])*)@(?P<offset>\d+)$")
-
-
-def _annotation(m: re.Match[str], where: str) -> Any:
-    base, cap, nested, dims_text = m["base"], m["cap"], m["hash"], m["dims"]
-    dims = tuple(int(d) for d in re.findall(r"\[(\d+)\]", dims_text))
-    element: Any
-    if nested is not None:
-        element = horus.record_class(int(nested, 16))
-        if element is None:
-            raise LookupError(f"its field {m['name']!r} is a {base} (hash 0x{nested}), not declared in this process")
-        if dims:
-            raise LookupError(f"its field {m['name']!r} is an array of {base} messages")
-        return element
-    if base == "string":
-        element = horus.string(int(cap))
-    elif base == "bool":
-        element = np.bool_
-    else:
-        try:
-            element = np.dtype(base).type
-        except TypeError:
-            raise LookupError(f"its field {m['name']!r} has the unknown type {base!r}") from None
-    return horus.array(element, dims) if dims else element
-
-
-_declared: dict[int, type[horus.TypedMessage]] = {}
-
-
 def declare_seen(layout_hash: int, description: str) -> type[horus.TypedMessage] | None:
-    """Declares, in this process, the message class a topic with this layout hash and type
-    description carries, when no class of that hash is declared yet. Returns the class
-    (None when layout_hash is 0: the topic is not typed). CliError when the layout cannot be
-    rebuilt (a nested type not declared here) or gives another hash."""
+    """The message class of a topic with this layout hash and type description, declared in
+    this process when it is not (horus._foxglove's live_record_class: from the namespace's
+    type registry, else from the description's layout text). None when layout_hash is 0 (the
+    topic is not typed). CliError when the type cannot be rebuilt."""
     if not layout_hash:
         return None
-    known = horus.record_class(layout_hash)
-    if known is not None:
-        return known
-    if layout_hash in _declared:
-        return _declared[layout_hash]
     advice = "name its class with --type module:Class"
-    bundle = getattr(horus._core, "_layout_bundle", None)
-    texts = bundle(layout_hash) if bundle is not None else None
-    if texts:  # the namespace's type registry: the type's layout text and its nested types'
-        from horus._foxglove import ConversionError, record_class_from_texts
-
-        try:
-            rebuilt = record_class_from_texts(list(texts), layout_hash)
-        except ConversionError as e:
-            raise CliError(f"cannot rebuild the type of layout hash 0x{layout_hash:016x} from the namespace's type "
-                           f"registry ({e}); {advice}") from None
-        _declared[layout_hash] = rebuilt
-        return rebuilt
-    found = _LAYOUT.search(description)
-    if found is None:
-        raise CliError(f"cannot read the layout of {description!r}; {advice}")
-    name = found["name"]
-    annotations: dict[str, Any] = {}
     try:
-        for text in filter(None, found["fields"].split(",")):
-            m = _FIELD.match(text)
-            if m is None:
-                raise LookupError(f"its field {text!r} is not a layout this version knows")
-            annotations[m["name"]] = _annotation(m, name)
-        body = {"__annotations__": annotations, "__module__": __name__, "__qualname__": name}
-        cls: type[horus.TypedMessage] = horus.message(type(name, (), body))
-    except LookupError as e:
-        raise CliError(f"the topic carries {name} messages ({found.group(0)}), and {e}; {advice}") from None
-    except (TypeError, ValueError) as e:
-        raise CliError(f"cannot rebuild {name} from its layout {found.group(0)} ({e}); {advice}") from None
-    if cls.layout_hash != layout_hash:
-        raise CliError(f"rebuilding {name} from its layout {found.group(0)} gave another layout hash "
-                       f"(0x{cls.layout_hash:016x}, the topic's is 0x{layout_hash:016x}); {advice}")
-    _declared[layout_hash] = cls
+        cls = live_record_class(layout_hash, description)
+    except ConversionError as e:
+        raise CliError(f"cannot rebuild the type of layout hash 0x{layout_hash:016x} ({e}); {advice}") from None
+    if cls is None:
+        raise CliError(f"cannot read the layout of {description!r} (the namespace's type registry does not know "
+                       f"layout hash 0x{layout_hash:016x}); {advice}")
     return cls
