@@ -385,7 +385,7 @@ void bind_topic(nb::module_& m) {
                     throw TypeMismatch("Topic.send() expects an Image, DepthImage, PointCloud or Tensor, or a "
                                        "typed message (topic '" + t.ring().name() + "' carries " +
                                        t.ring().type_description() + "); got " +
-                                       nb::cast<std::string>(nb::repr(msg)).substr(0, 80));
+                                       value_repr(msg));
                 }
                 // Publishing may wait on the topic's process-shared mutex (a reclaimer may
                 // hold every topic mutex for a while); such a wait releases the GIL

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "horus/base/error.hpp"
+#include "horus/msg/utf8.hpp"
 
 namespace nb = nanobind;
 
@@ -49,7 +50,7 @@ std::string value_repr(nb::handle v) {
         const std::size_t digits = s.size() - (s[0] == '-' ? 1 : 0);
         s = s.substr(0, 16) + "...(" + std::to_string(digits) + " digits)";
     } else if (s.size() > kMaxReprChars) {
-        s = s.substr(0, kMaxReprChars) + "...";
+        s = std::string(utf8_prefix(s, kMaxReprChars)) + "...";  // never half a character: messages stay UTF-8
     }
     return s;
 }

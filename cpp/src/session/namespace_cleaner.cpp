@@ -2,6 +2,8 @@
 #include "horus/session/namespace_cleaner.hpp"
 
 #include <cerrno>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <ctime>
 #include <map>
 #include <sys/stat.h>
@@ -36,16 +38,17 @@ ShmObject open_control(const std::string& ns) {
     return seg;
 }
 
-uint32_t count_live(const std::string& ns, sl::SessionControl* ctl) {
-    int probe = -1;
-    try {
-        probe = ShmObject::open_description(session_object(ns));
-    } catch (const ShmError&) {
-    }
-    if (probe < 0) return 0;
+/// Processes attached to namespace `ns`: those holding a liveness lock on its session
+/// object (base/liveness_lock.hpp). Only the locks are read, so this also counts the
+/// processes of a namespace whose object is another user's or not valid (ctl == nullptr:
+/// every slot is probed; with our valid object, the Live slots).
+uint32_t count_live(const std::string& ns, const sl::SessionControl* ctl) {
+    const std::string path = "/dev/shm" + session_object(ns);
+    const int probe = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (probe < 0) return 0;  // no session object: nobody is attached
     uint32_t live = 0;
     for (uint32_t s = 0; s < sl::kMaxProcesses; ++s)
-        if (ctl->processes[s].state.load() == static_cast<uint32_t>(sl::SlotState::Live) &&
+        if ((!ctl || ctl->processes[s].state.load() == static_cast<uint32_t>(sl::SlotState::Live)) &&
             liveness::is_held(probe, s))
             ++live;
     close(probe);
@@ -61,6 +64,11 @@ std::vector<NamespaceInfo> list_namespaces() {
         const std::size_t dot = name.find('.', 6);
         if (name.rfind("horus.", 0) != 0 || dot == std::string::npos) continue;
         const std::string ns = name.substr(6, dot - 6);
+        try {
+            validate_namespace(ns);
+        } catch (const InvalidArgument&) {
+            continue;  // "horus.bad ns.x": no namespace can own it; never listed, never cleaned
+        }
         NamespaceInfo& info = found[ns];
         info.name = ns;
         info.objects.push_back(name);
@@ -69,8 +77,8 @@ std::vector<NamespaceInfo> list_namespaces() {
     }
     std::vector<NamespaceInfo> out;
     for (auto& [ns, info] : found) {
-        if (ShmObject ctl = open_control(ns); ctl.valid())
-            info.live_processes = count_live(ns, static_cast<sl::SessionControl*>(ctl.data()));
+        ShmObject ctl = open_control(ns);  // not ours or not valid: its locks still tell
+        info.live_processes = count_live(ns, ctl.valid() ? static_cast<sl::SessionControl*>(ctl.data()) : nullptr);
         out.push_back(std::move(info));
     }
     return out;
@@ -98,9 +106,12 @@ std::vector<std::string> clean_namespace(const std::string& ns, bool force) {
             return {};
         }
         ctl->destroyed.store(1);  // processes attaching now start over with a fresh namespace
+    } else if (!force && count_live(ns, nullptr) > 0) {
+        return {};  // another user's (or a corrupt) session object with live processes on it
     }
-    std::vector<std::string> removed = list_namespace_objects(ns);
-    for (const auto& name : removed) ShmObject::unlink("/" + name);
+    std::vector<std::string> removed;
+    for (const auto& name : list_namespace_objects(ns))
+        if (::shm_unlink(("/" + name).c_str()) == 0) removed.push_back(name);  // only what really went
     if (held) pthread_mutex_unlock(held);
     return removed;
 }
