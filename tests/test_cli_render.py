@@ -102,7 +102,8 @@ def test_a_flat_type_is_rebuilt_from_its_layout_text():
         tag: horus.string(5)
 
     _forget(Gripper)
-    rebuilt = _types.declare_seen(Gripper.layout_hash, f"Gripper messages with layout {Gripper.layout_text} (hash ..)")
+    desc = f"Gripper messages with layout {Gripper.layout_text} (hash 0x{Gripper.layout_hash:016x})"
+    rebuilt = _types.declare_seen(Gripper.layout_hash, desc)  # the topic header's text (no registry entry)
     assert rebuilt is not Gripper and rebuilt.layout_text == Gripper.layout_text
     assert horus.record_class(Gripper.layout_hash) is rebuilt
     assert _types.declare_seen(Gripper.layout_hash, "anything") is rebuilt  # found again, not rebuilt
@@ -123,9 +124,10 @@ class Outer:
 def test_a_type_with_a_nested_type_of_its_own_needs_type_module_class():
     _forget(Outer)
     _forget(Inner)
-    with pytest.raises(CliError, match=r"its field 'inner' is a Inner .*not declared in this process; name its class "
-                                       r"with --type module:Class"):
-        _types.declare_seen(Outer.layout_hash, f"Outer messages with layout {Outer.layout_text} (hash ..)")
+    # the header's text names the nested type only by name and hash; no registry entry here
+    with pytest.raises(CliError, match=r"Inner.*name its class with --type module:Class"):
+        _types.declare_seen(Outer.layout_hash, f"Outer messages with layout {Outer.layout_text} "
+                                               f"(hash 0x{Outer.layout_hash:016x})")
     with pytest.raises(CliError, match="cannot read the layout"):
         _types.declare_seen(12345, "garbage")
 

@@ -6,13 +6,17 @@ stderr and an exit status: 0 ok, 1 error, 2 usage. Expected failures are CliErro
 handlers turn a TypeError from what the user typed, such as a wrong field, into one),
 horus.HorusError, OSError and ValueError; anything else is a bug and keeps its traceback.
 Ctrl-C ends a streaming command (echo, hz, bw, pub, record, play, view) with status 0, any
-other with 130.
+other with 130; SIGTERM (kill, systemd, docker stop) stops a streaming command the same way.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 __all__ = ["main"]
@@ -46,6 +50,21 @@ def _quiet_broken_pipe() -> None:
         pass
 
 
+@contextlib.contextmanager
+def _sigterm_as_ctrl_c(enabled: bool) -> Iterator[None]:
+    """While the block runs, SIGTERM raises KeyboardInterrupt in the main thread, as Ctrl-C does:
+    a streaming command stops cleanly (its summary printed, its shared memory released).
+    record, play and view put their own stop handler over it while they run (_progress)."""
+    if not enabled or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Runs the horus command with `argv` (default sys.argv[1:]); returns the exit status."""
     from horus.cli._args import STREAMING, build_parser
@@ -56,6 +75,9 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as e:  # argparse: usage error (2) or --help (0)
         return e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
+    except CliError as e:  # a topic or namespace name horus refuses (_args): an error, not a usage error
+        error(str(e))
+        return e.code
     command: str = args.command
     args.json = bool(getattr(args, "json", False))
     args.namespace = getattr(args, "namespace", None)
@@ -63,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.namespace is not None and command not in ("list", "clean"):
             _use_namespace(args.namespace)
-        result = handler(args)
+        with _sigterm_as_ctrl_c(command in STREAMING):
+            result = handler(args)
         sys.stdout.flush()
         return int(result or 0)
     except KeyboardInterrupt:

@@ -2,14 +2,19 @@
 
 Every command takes --json and --namespace NS, before or after the command's name
 (`horus --json topic list` = `horus topic list --json`). Argument errors are usage errors:
-argparse prints the usage and the process exits with status 2.
+argparse prints the usage and the process exits with status 2. Topic and namespace names are
+checked while parsing too, but a bad one is an error (CliError: one line, exit status 1), the
+same as a name horus itself refuses.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import re
 from typing import Any
+
+from horus.cli._output import CliError
 
 __all__ = ["build_parser", "STREAMING"]
 
@@ -32,6 +37,42 @@ HORUS_NAMESPACE environment variable, else u<uid>). Exit status: 0 ok, 1 error, 
 
 #: Commands that run until stopped: Ctrl-C ends them with exit status 0.
 STREAMING = frozenset({"topic echo", "topic hz", "topic bw", "topic pub", "record", "play", "view"})
+
+
+#: A topic name horus accepts (the rule of the C++ core's validate_topic_name).
+_TOPIC_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,100}")
+
+#: The range of `topic pub --rate`: the rates a horus.Node accepts.
+MIN_RATE_HZ, MAX_RATE_HZ = 1e-6, 1e6
+
+#: The largest --window of `topic hz` / `topic bw`.
+MAX_WINDOW = 1_000_000
+
+
+def printable(text: str) -> str:
+    """`text` itself, or for an argument that is not UTF-8 (argparse gets its bytes as surrogate
+    escapes) those bytes written as \\xff: never a string stderr or horus's C++ cannot take."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("ascii", "backslashreplace")
+
+
+def _topic_name(text: str) -> str:
+    if _TOPIC_NAME.fullmatch(text) is None:
+        raise CliError(f"topic name '{printable(text)}' is invalid: use 1-100 characters from A-Z a-z 0-9 _ . -")
+    return text
+
+
+def _namespace(text: str) -> str:
+    from horus import _core
+
+    try:  # a name that is not UTF-8 is checked as printable() writes it: refused, with its bytes shown
+        _core._validate_namespace(printable(text))
+    except ValueError as e:
+        raise CliError(str(e)) from None
+    return text
 
 
 def _positive_float(text: str) -> float:
@@ -68,6 +109,16 @@ def _window(text: str) -> int:
     v = _positive_int(text)
     if v < 2:
         raise argparse.ArgumentTypeError(f"{text!r}: a window needs at least 2 messages (one period)")
+    if v > MAX_WINDOW:
+        raise argparse.ArgumentTypeError(f"{text!r} is too big: a window holds 2 to {MAX_WINDOW:,} messages")
+    return v
+
+
+def _rate_hz(text: str) -> float:
+    v = _positive_float(text)
+    if not MIN_RATE_HZ <= v <= MAX_RATE_HZ:
+        raise argparse.ArgumentTypeError(f"{text!r} is out of range: a rate lies in [{MIN_RATE_HZ:g}, "
+                                         f"{MAX_RATE_HZ:g}] Hz")
     return v
 
 
@@ -88,7 +139,7 @@ def _common(suppress: bool) -> argparse.ArgumentParser:
     default = argparse.SUPPRESS if suppress else None
     p.add_argument("--json", action="store_true", default=argparse.SUPPRESS if suppress else False,
                    help="machine-readable output: one JSON document (JSON lines for streaming commands)")
-    p.add_argument("--namespace", metavar="NS", default=default,
+    p.add_argument("--namespace", metavar="NS", default=default, type=_namespace,
                    help="the horus namespace to look at (default: $HORUS_NAMESPACE, else u<uid>)")
     return p
 
@@ -112,9 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
     tsub = topic.add_subparsers(dest="action", required=True, metavar="ACTION")
     leaf(tsub, "list", "topic list", _topic.list_topics, "every topic of the namespace")
     p = leaf(tsub, "info", "topic info", _topic.info, "one topic: type, capacity, publishers, subscribers")
-    p.add_argument("name", metavar="NAME")
+    p.add_argument("name", metavar="NAME", type=_topic_name)
     p = leaf(tsub, "echo", "topic echo", _topic.echo, "print the messages of a topic as they arrive")
-    p.add_argument("name", metavar="NAME")
+    p.add_argument("name", metavar="NAME", type=_topic_name)
     p.add_argument("-n", "--count", type=_positive_int, metavar="N", help="stop after N messages")
     p.add_argument("--once", action="store_true", help="print one message and stop (-n 1)")
     p.add_argument("--type", metavar="MODULE:CLASS", dest="type_spec",
@@ -122,19 +173,20 @@ def build_parser() -> argparse.ArgumentParser:
     for name, command, fn, what in (("hz", "topic hz", _rates.hz, "the message rate of a topic"),
                                     ("bw", "topic bw", _rates.bw, "the bandwidth of a topic")):
         p = leaf(tsub, name, command, fn, what + " (a report every second)")
-        p.add_argument("name", metavar="NAME")
+        p.add_argument("name", metavar="NAME", type=_topic_name)
         p.add_argument("--window", type=_window, default=10000, metavar="N",
-                       help="statistics over the latest N messages (default 10000)")
+                       help=f"statistics over the latest N messages (2 to {MAX_WINDOW:,}; default 10000)")
         p.add_argument("--duration", type=_positive_float, metavar="S", help="stop after S seconds")
         p.add_argument("--type", metavar="MODULE:CLASS", dest="type_spec",
                        help="import the message class of a typed topic (needed only for nested types of your own)")
     p = leaf(tsub, "pub", "topic pub", _topic.pub, "publish typed messages given as JSON")
-    p.add_argument("name", metavar="NAME")
+    p.add_argument("name", metavar="NAME", type=_topic_name)
     p.add_argument("type_spec", metavar="TYPE",
                    help="CmdVel / horus.msg.CmdVel (standard), module:Class (yours), or data (schemaless)")
     p.add_argument("values", metavar="JSON", help='the message\'s fields, e.g. \'{"linear": 0.5, "angular": 0.1}\'')
-    p.add_argument("--rate", type=_positive_float, metavar="R",
-                   help="messages per second (default: one message; with --count, 1 Hz)")
+    p.add_argument("--rate", type=_rate_hz, metavar="R",
+                   help=f"messages per second, {MIN_RATE_HZ:g} to {MAX_RATE_HZ:g} (default: one message; "
+                        "with --count, 1 Hz)")
     p.add_argument("--count", type=_positive_int, metavar="N",
                    help="stop after N messages (default: 1 without --rate, unlimited with it)")
 
@@ -150,14 +202,15 @@ def build_parser() -> argparse.ArgumentParser:
     leaf(sub, "stats", "pool", _pool.pool, "the same as `horus pool`")
     leaf(sub, "list", "list", _shm.list_namespaces, "every horus namespace in /dev/shm, its size and live processes")
     p = leaf(sub, "clean", "clean", _shm.clean, "remove shared memory of namespaces no live process uses")
-    p.add_argument("namespaces", nargs="*", metavar="NS", help="namespaces to clean (default: every one not in use)")
+    p.add_argument("namespaces", nargs="*", metavar="NS", type=_namespace,
+                   help="namespaces to clean (default: every one not in use)")
     p.add_argument("--force", action="store_true", help="also remove namespaces with live processes (they will fail)")
     p.add_argument("--dry-run", action="store_true", help="only show what would be removed")
 
     # recordings
     p = leaf(sub, "record", "record", _bag.record, "record topics into an MCAP file")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="the MCAP file to write")
-    p.add_argument("topics", nargs="*", metavar="TOPIC", help="topics to record")
+    p.add_argument("topics", nargs="*", metavar="TOPIC", type=_topic_name, help="topics to record")
     p.add_argument("--all", action="store_true", dest="all_topics",
                    help="record every topic (also those that appear later)")
     p.add_argument("--duration", type=_positive_float, metavar="S", help="stop after S seconds (default: Ctrl-C)")
@@ -177,7 +230,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     # live view
     p = leaf(sub, "view", "view", _view.view, "serve topics to Foxglove over a WebSocket")
-    p.add_argument("topics", nargs="*", metavar="TOPIC", help="topics to serve (default: every topic)")
+    p.add_argument("topics", nargs="*", metavar="TOPIC", type=_topic_name,
+                   help="topics to serve (default: every topic)")
     p.add_argument("--port", type=_port, default=8765, help="WebSocket port (default 8765)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     return ap

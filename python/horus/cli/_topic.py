@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from typing import Any
@@ -100,13 +101,26 @@ def echo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _json_float(text: str) -> float:
+    """json.loads' parse_float: a number too big for a float64 (1e999) is refused, not turned
+    into an infinity (the spelled-out Infinity and NaN stay allowed)."""
+    v = float(text)
+    if math.isinf(v):
+        raise CliError(f"the JSON number {text} is out of range: a float (float64, the widest float field) holds "
+                       f"at most {sys.float_info.max:.17g} in magnitude; write Infinity or -Infinity for an infinity")
+    return v
+
+
 def _message(cls: Any, text: str) -> Any:
     name = "data" if cls is _types.DATA else cls.__name__
     try:
-        values = json.loads(text)
+        values = json.loads(text, parse_float=_json_float)
     except json.JSONDecodeError as e:
         where = f"{e.msg} at line {e.lineno} column {e.colno}"
         raise CliError(f"the JSON for {name} is not valid ({where}): {text!r}") from None
+    except RecursionError:
+        raise CliError(f"the JSON for {name} is nested too deeply (Python's json reads about "
+                       f"{sys.getrecursionlimit()} levels at most)") from None
     if cls is _types.DATA:
         return values
     try:

@@ -94,6 +94,10 @@ def import_type(spec: str) -> type[horus.TypedMessage]:
         raise CliError(f"type {spec!r}: cannot import {module!r} ({e})") from None
     except Exception as e:  # the user's module raised while importing: say which and why
         raise CliError(f"type {spec!r}: importing {module!r} failed: {type(e).__name__}: {e}") from None
+    except SystemExit as e:  # sys.exit() in the module: the command did not run, say why
+        raise CliError(f"type {spec!r}: importing {module!r} called sys.exit({e.code!r})") from None
+    except KeyboardInterrupt:  # Ctrl-C (or a raise) while importing: the command never started
+        raise CliError(f"type {spec!r}: importing {module!r} was interrupted (KeyboardInterrupt)") from None
     cls = getattr(mod, attr, None)
     if cls is None:
         raise CliError(f"type {spec!r}: module {module!r} has no attribute {attr!r}")

@@ -31,6 +31,9 @@ def view(args: argparse.Namespace) -> int:
     serve: Any = getattr(live, "serve", None)
     if not callable(serve):
         raise CliError("this horus has no horus.view.serve() (the live view is not available in this build)")
+    if not args.host:
+        raise CliError("--host '' is empty: give the address to listen on, e.g. 127.0.0.1 (this machine) or "
+                       "0.0.0.0 (every interface)")
     for w in _lookup.missing_topics(args.topics):
         warn(w)
 
