@@ -83,6 +83,12 @@ def test_scene_example_feeds_the_readme_commands_and_a_recording_with_every_topi
         assert topics["tf"]["schema_name"] == "foxglove.FrameTransform" and topics["pose"]["schema_name"] == "foxglove.PoseInFrame"
         assert all(t["messages"] > 0 for t in topics.values())
     finally:
-        scene.kill()
-        scene.wait(timeout=10)
-    subprocess.run([sys.executable, "-m", "horus", "clean", ns], env=env, capture_output=True, timeout=60)
+        import signal
+        scene.send_signal(signal.SIGINT)  # horus.run stops cleanly; the last process unlinks the namespace
+        try:
+            scene.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            scene.kill()
+            scene.wait(timeout=10)
+        subprocess.run([sys.executable, "-m", "horus", "clean", ns], env=env, capture_output=True, timeout=60)
+    assert not [f for f in os.listdir("/dev/shm") if f.startswith(f"horus.{ns}.")]
