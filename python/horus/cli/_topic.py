@@ -140,13 +140,13 @@ def pub(args: argparse.Namespace) -> int:
     rate = args.rate if args.rate else (1.0 if count != 1 else None)
     type_text = "data" if cls is _types.DATA else cls.__name__
     shown = json.dumps(msg) if cls is _types.DATA else repr(msg)
-    if not args.json:
-        how = f" at {rate:g} Hz" if rate and count != 1 else ""
-        print(f"publishing {shown} on {args.name!r}{how}", flush=True)
     sent = 0
     period = 1.0 / rate if rate else 0.0
-    next_t = time.monotonic()
-    try:
+    try:  # from the first line on, Ctrl-C (or SIGTERM) ends with the summary
+        if not args.json:
+            how = f" at {rate:g} Hz" if rate and count != 1 else ""
+            print(f"publishing {shown} on {args.name!r}{how}", flush=True)
+        next_t = time.monotonic()
         while count is None or sent < count:
             try:
                 topic.send(msg)
