@@ -77,6 +77,23 @@ def shm_objects(namespace: str) -> list[str]:
     return sorted(p.name for p in Path("/dev/shm").iterdir() if p.name.startswith(prefix))
 
 
+def pool_mappings() -> list[tuple[int, int]]:
+    """[start, end) of every mapping of this session's shared memory (pool segments, topics)."""
+    out = []
+    with open("/proc/self/maps") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 6 and f"horus.{SESSION_NAMESPACE}." in parts[5]:
+                lo, hi = (int(x, 16) for x in parts[0].split("-"))
+                out.append((lo, hi))
+    return out
+
+
+def in_pool(addr: int, nbytes: int) -> bool:
+    """True if the `nbytes` at `addr` lie inside one of this session's shared-memory mappings."""
+    return any(lo <= addr and addr + nbytes <= hi for lo, hi in pool_mappings())
+
+
 def blocks_in_use(full_gc: bool = True) -> int:
     import horus
 

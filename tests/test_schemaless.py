@@ -16,28 +16,13 @@ import pytest
 import horus
 from horus import Topic
 
-from conftest import SESSION_NAMESPACE, blocks_in_use
+from conftest import blocks_in_use, in_pool, pool_mappings
 
 _counter = itertools.count()
 
 
 def unique(tag: str) -> str:
     return f"sl_{tag}_{os.getpid()}_{next(_counter)}"
-
-
-def pool_mappings() -> list[tuple[int, int]]:
-    out = []
-    with open("/proc/self/maps") as f:
-        for line in f:
-            parts = line.split()
-            if len(parts) >= 6 and f"horus.{SESSION_NAMESPACE}." in parts[5]:
-                lo, hi = (int(x, 16) for x in parts[0].split("-"))
-                out.append((lo, hi))
-    return out
-
-
-def in_pool(a: np.ndarray) -> bool:
-    return any(lo <= a.ctypes.data and a.ctypes.data + a.nbytes <= hi for lo, hi in pool_mappings())
 
 
 class Pair:
@@ -159,7 +144,7 @@ def test_numpy_arrays_arrive_equal_read_only_and_zero_copy(arr, no_leak):
     if a.size:
         with pytest.raises(ValueError):
             a.flat[0] = a.flat[0]
-        assert in_pool(a)
+        assert in_pool(a.ctypes.data, a.nbytes)
     assert a.flags.c_contiguous
     del p, got, a
 
@@ -210,7 +195,7 @@ def test_two_arrays_share_one_block_and_are_aligned(no_leak):
     # All in one pool mapping, close together, each 64-byte aligned.
     addrs = sorted((a.ctypes.data, a.ctypes.data + a.nbytes) for a in (gx, gy, gt))
     assert addrs[-1][1] - addrs[0][0] < 64 * 1024
-    assert all(in_pool(a) for a in (gx, gy, gt))
+    assert all(in_pool(a.ctypes.data, a.nbytes) for a in (gx, gy, gt))
     assert all(a.ctypes.data % 64 == 0 for a in (gx, gy, gt))
     regions = {next(i for i, (lo, hi) in enumerate(pool_mappings()) if lo <= a.ctypes.data < hi) for a in (gx, gy, gt)}
     assert len(regions) == 1

@@ -22,7 +22,7 @@ from horus import Topic
 
 from _child import Child
 from _cpp_examples import build_cpp_examples
-from conftest import SESSION_NAMESPACE, blocks_in_use
+from conftest import SESSION_NAMESPACE, blocks_in_use, in_pool
 
 
 _seq = iter(range(10**9))
@@ -45,21 +45,6 @@ def example() -> Path:
 def run_example(example: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     env = dict(os.environ, HORUS_NAMESPACE=SESSION_NAMESPACE)
     return subprocess.run([str(example), *args], env=env, capture_output=True, text=True, timeout=timeout)
-
-
-def pool_mappings() -> list[tuple[int, int]]:
-    out = []
-    with open("/proc/self/maps") as f:
-        for line in f:
-            parts = line.split()
-            if len(parts) >= 6 and f"horus.{SESSION_NAMESPACE}." in parts[5]:
-                lo, hi = (int(x, 16) for x in parts[0].split("-"))
-                out.append((lo, hi))
-    return out
-
-
-def in_pool(a: np.ndarray) -> bool:
-    return any(lo <= a.ctypes.data and a.ctypes.data + a.nbytes <= hi for lo, hi in pool_mappings())
 
 
 def recv_n(topic: Topic, n: int, timeout: float = 20.0) -> list:
@@ -116,7 +101,7 @@ def test_cpp_publishes_python_receives(example, no_leak):
         np.testing.assert_array_equal(s.ranges, idx + k)
         np.testing.assert_array_equal(s.intensities, idx % 256)
         # Zero copy: the received array is a view of the pool block, the same on every read.
-        assert in_pool(s.ranges) and s.ranges.ctypes.data == s.ranges.ctypes.data
+        assert in_pool(s.ranges.ctypes.data, s.ranges.nbytes) and s.ranges.ctypes.data == s.ranges.ctypes.data
         assert not s.ranges.flags.writeable
         # C++ zeroes padding; LaserScan has none, but the bytes equal a Python-built twin.
         twin = horus.LaserScan(-1.0, 1.0, s.angle_increment, 0.0, 0.0, 0.0, 100.0, 2048, idx + k, idx % 256)

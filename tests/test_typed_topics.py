@@ -18,7 +18,7 @@ import horus
 from horus import Topic
 
 from _child import Child
-from conftest import SESSION_NAMESPACE, blocks_in_use
+from conftest import blocks_in_use, in_pool
 
 _counter = itertools.count()
 
@@ -36,22 +36,6 @@ class BatteryState(horus.TypedMessage):
 
 
 INLINE = horus._core.INLINE_PAYLOAD_BYTES
-
-
-def pool_mappings() -> list[tuple[int, int]]:
-    """[start, end) of every mapping of this session's pool/topic shared memory."""
-    out = []
-    with open("/proc/self/maps") as f:
-        for line in f:
-            parts = line.split()
-            if len(parts) >= 6 and f"horus.{SESSION_NAMESPACE}." in parts[5]:
-                lo, hi = (int(x, 16) for x in parts[0].split("-"))
-                out.append((lo, hi))
-    return out
-
-
-def in_pool(addr: int, nbytes: int) -> bool:
-    return any(lo <= addr and addr + nbytes <= hi for lo, hi in pool_mappings())
 
 
 def addr_of(msg) -> int:
