@@ -15,12 +15,22 @@ while :func:`horus.run` runs them (C++ ``horus::run`` too).
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Optional
 
 from horus import _core
 
-__all__ = ["Endpoint", "TopicInfo", "NodeInfo", "topics", "topic_info", "nodes"]
+__all__ = ["Endpoint", "TopicInfo", "NodeInfo", "topics", "topic_info", "nodes", "valid_topic_name"]
+
+#: A topic name horus accepts (the rule of the C++ core's validate_topic_name).
+_TOPIC_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,100}")
+
+
+def valid_topic_name(name: object) -> bool:
+    """True for a name horus accepts (1-100 characters from A-Z a-z 0-9 _ . -), checked here
+    without opening anything (tools check their arguments before they touch a file)."""
+    return isinstance(name, str) and _TOPIC_NAME.fullmatch(name) is not None
 
 
 @dataclass(frozen=True)

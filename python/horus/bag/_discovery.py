@@ -7,20 +7,12 @@ capacity of an untyped topic (64 slots, each keeping a message's pool block aliv
 
 from __future__ import annotations
 
-import re
-
 import horus
+from horus._discovery import valid_topic_name
 from horus._foxglove import ConversionError, live_record_class
 from horus._message import record_class
 
 __all__ = ["existing_topics", "declare_topic_type", "valid_topic_name"]
-
-_NAME_RE = re.compile(r"[A-Za-z0-9_.\-]{1,100}")
-
-
-def valid_topic_name(name: str) -> bool:
-    """True for a name horus accepts (1-100 characters from A-Z a-z 0-9 _ . -)."""
-    return isinstance(name, str) and _NAME_RE.fullmatch(name) is not None
 
 
 def existing_topics() -> set[str]:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import argparse
 import math
-import re
 from typing import Any
 
+from horus._discovery import valid_topic_name
 from horus.cli._output import CliError
 
 __all__ = ["build_parser", "STREAMING"]
@@ -39,9 +39,6 @@ HORUS_NAMESPACE environment variable, else u<uid>). Exit status: 0 ok, 1 error, 
 STREAMING = frozenset({"topic echo", "topic hz", "topic bw", "topic pub", "record", "play", "view"})
 
 
-#: A topic name horus accepts (the rule of the C++ core's validate_topic_name).
-_TOPIC_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,100}")
-
 #: The range of `topic pub --rate`: the rates a horus.Node accepts.
 MIN_RATE_HZ, MAX_RATE_HZ = 1e-6, 1e6
 
@@ -60,7 +57,7 @@ def printable(text: str) -> str:
 
 
 def _topic_name(text: str) -> str:
-    if _TOPIC_NAME.fullmatch(text) is None:
+    if not valid_topic_name(text):
         raise CliError(f"topic name '{printable(text)}' is invalid: use 1-100 characters from A-Z a-z 0-9 _ . -")
     return text
 
