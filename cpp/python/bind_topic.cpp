@@ -144,8 +144,8 @@ PyObject* decode_inline_data(const BytesMessage& m) {
     return v;
 }
 
-/// Sends a typed message (a record object).
-void send_record(PyTopic& t, RecordObject* r) {
+/// Sends a typed message (a record object); returns its sequence number.
+uint64_t send_record(PyTopic& t, RecordObject* r) {
     const char* fid = "";
     Py_ssize_t fid_len = 0;
     if (r->frame_id) {
@@ -154,13 +154,13 @@ void send_record(PyTopic& t, RecordObject* r) {
     }
     BytesMessage m = make_record_message(*r->info->layout, r->data, r->timestamp_ns,
                                          std::string_view(fid, static_cast<std::size_t>(fid_len)));
-    t.endpoint.publish(m.desc, r->info->layout.get(), m.is_inline() ? nullptr : &m.block);
+    return t.endpoint.publish(m.desc, r->info->layout.get(), m.is_inline() ? nullptr : &m.block);
 }
 
 /// Sends any other value as schemaless data: MessagePack (horus/_data.py) with the NumPy
 /// arrays in it copied after it into one block:
 ///   u32 header bytes | u32 arrays | header | u64 offset per array | arrays, 64-byte aligned
-void send_data(PyTopic& t, nb::handle value) {
+uint64_t send_data(PyTopic& t, nb::handle value) {
     nb::object enc = nb::handle(data_codec().encode)(value);  // header bytes, or (header, arrays)
     const bool has_arrays = !PyBytes_Check(enc.ptr());
     nb::bytes header = has_arrays ? nb::borrow<nb::bytes>(nb::borrow<nb::tuple>(enc)[0]) : nb::borrow<nb::bytes>(enc);
@@ -187,7 +187,7 @@ void send_data(PyTopic& t, nb::handle value) {
     std::memcpy(p + 8 + hlen, offsets.data(), 8 * n);
     for (std::size_t i = 0; i < n; ++i)
         if (!views[i].bytes().empty()) std::memcpy(p + offsets[i], views[i].bytes().data(), views[i].bytes().size());
-    t.endpoint.publish(m.desc, nullptr, m.is_inline() ? nullptr : &m.block);
+    return t.endpoint.publish(m.desc, nullptr, m.is_inline() ? nullptr : &m.block);
 }
 
 Message* as_message(nb::handle msg) {
@@ -196,6 +196,35 @@ Message* as_message(nb::handle msg) {
     if (PointCloud* p = nullptr; nb::try_cast<PointCloud*>(msg, p) && p) return p;
     if (Tensor* p = nullptr; nb::try_cast<Tensor*>(msg, p) && p) return p;
     return nullptr;
+}
+
+/// Topic.send: publishes `msg` and returns its sequence number on the topic.
+uint64_t send_message(PyTopic& t, nb::handle msg) {
+    // Plain containers can only be schemaless data: skip the message casts.
+    if ((PyDict_Check(msg.ptr()) || PyList_Check(msg.ptr()) || PyTuple_Check(msg.ptr())) &&
+        t.ring().kind() == static_cast<uint32_t>(MessageKind::Data)) {
+        return send_data(t, msg);
+    }
+    if (RecordObject* r = as_record(msg.ptr())) {
+        return send_record(t, r);
+    }
+    Message* m = as_message(msg);
+    if (!m) {
+        const uint32_t k = t.ring().kind();
+        if (k == static_cast<uint32_t>(MessageKind::Data) || k == 0) {
+            return send_data(t, msg);
+        }
+        throw TypeMismatch("Topic.send() expects an Image, DepthImage, PointCloud or Tensor, or a "
+                           "typed message (topic '" + t.ring().name() + "' carries " +
+                           t.ring().type_description() + "); got " +
+                           value_repr(msg));
+    }
+    // Publishing may wait on the topic's process-shared mutex (a reclaimer may
+    // hold every topic mutex for a while); such a wait releases the GIL
+    // (base/blocking_wait.hpp), an uncontended send keeps it.
+    const uint64_t seq = t.endpoint.publish(*m);
+    seal_views(m->block());  // NumPy views taken before the send become read-only
+    return seq;
 }
 
 nb::object try_recv(PyTopic& t) {
@@ -363,42 +392,19 @@ void bind_topic(nb::module_& m) {
             },
             nb::arg("message_type").none(), nb::arg("name") = nb::none(), nb::arg("capacity") = nb::none())
         .def(
-            "send",
-            [](PyTopic& t, nb::handle msg) {
-                // Plain containers can only be schemaless data: skip the message casts.
-                if ((PyDict_Check(msg.ptr()) || PyList_Check(msg.ptr()) || PyTuple_Check(msg.ptr())) &&
-                    t.ring().kind() == static_cast<uint32_t>(MessageKind::Data)) {
-                    send_data(t, msg);
-                    return;
-                }
-                if (RecordObject* r = as_record(msg.ptr())) {
-                    send_record(t, r);
-                    return;
-                }
-                Message* m = as_message(msg);
-                if (!m) {
-                    const uint32_t k = t.ring().kind();
-                    if (k == static_cast<uint32_t>(MessageKind::Data) || k == 0) {
-                        send_data(t, msg);
-                        return;
-                    }
-                    throw TypeMismatch("Topic.send() expects an Image, DepthImage, PointCloud or Tensor, or a "
-                                       "typed message (topic '" + t.ring().name() + "' carries " +
-                                       t.ring().type_description() + "); got " +
-                                       value_repr(msg));
-                }
-                // Publishing may wait on the topic's process-shared mutex (a reclaimer may
-                // hold every topic mutex for a while); such a wait releases the GIL
-                // (base/blocking_wait.hpp), an uncontended send keeps it.
-                t.endpoint.publish(*m);
-                seal_views(m->block());  // NumPy views taken before the send become read-only
-            },
+            "send", [](PyTopic& t, nb::handle msg) { send_message(t, msg); },
             nb::arg("msg").none(),
             "Publishes `msg`. An Image, DepthImage, PointCloud or Tensor travels without a copy "
             "and becomes shared: mutating it afterwards raises ReadOnlyError (use copy()). A typed "
             "message is copied into the topic (inline when small), so it stays writable. On a "
             "schemaless topic (Topic(\"name\")) any MessagePack-able value is sent; NumPy arrays in "
             "it are copied once into the pool and received as read-only zero-copy views.")
+        .def("_send_seq", [](PyTopic& t, nb::handle msg) { return send_message(t, msg); }, nb::arg("msg").none(),
+             "send(), returning the message's sequence number on the topic (for horus.bridge: it\n"
+             "recognises the messages it published itself by these numbers).")
+        .def_prop_ro("_cursor", [](PyTopic& t) { return t.endpoint.cursor(); },
+                     "The sequence number of the next message this Topic reads: after a recv() that\n"
+                     "returned a message, _cursor - 1 is that message's sequence number.")
         .def("try_recv", [](PyTopic& t) { return try_recv(t); },
              "The next message, or None if nothing is waiting. Never blocks.")
         .def(

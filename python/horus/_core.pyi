@@ -712,6 +712,19 @@ class Topic(Generic[_M]):
         The next message. Without timeout (None) it returns None at once when nothing is waiting; with timeout= seconds (an int or float >= 0; float('inf') waits until a message comes) it waits up to that long: it polls for at most HORUS_RECV_SPIN_US microseconds (default 50), then sleeps until a send wakes it. Ctrl-C interrupts the wait.
         """
 
+    def _send_seq(self, msg: _M) -> int:
+        """
+        send(), returning the message's sequence number on the topic (for horus.bridge: it
+        recognises the messages it published itself by these numbers).
+        """
+
+    @property
+    def _cursor(self) -> int:
+        """
+        The sequence number of the next message this Topic reads: after a recv() that
+        returned a message, _cursor - 1 is that message's sequence number.
+        """
+
     def _list_as(self, node: str, roles: int) -> None:
         """
         Discovery lists this Topic under Node `node` with `roles` (1 publishes, 2 subscribes).

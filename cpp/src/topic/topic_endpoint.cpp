@@ -78,16 +78,16 @@ void TopicEndpoint::note_role(uint32_t role) noexcept {
     if (listed_ != kNoEntry && listed_by_ == ring_->session().self()) ring_->note_roles(listed_, role);
 }
 
-void TopicEndpoint::publish(Message& msg) {
+uint64_t TopicEndpoint::publish(Message& msg) {
     if (!(roles_ & tl::kPublishes)) note_role(tl::kPublishes);
     if (!has_read_ && entry_ != kNoEntry) unsubscribe();  // a publisher: it keeps nothing for itself
-    ring_->publish(msg);
+    return ring_->publish(msg);
 }
 
-void TopicEndpoint::publish(const BytesDescriptor& d, const RecordLayout* record, Block* payload) {
+uint64_t TopicEndpoint::publish(const BytesDescriptor& d, const RecordLayout* record, Block* payload) {
     if (!(roles_ & tl::kPublishes)) note_role(tl::kPublishes);
     if (!has_read_ && entry_ != kNoEntry) unsubscribe();
-    ring_->publish(d, record, payload);
+    return ring_->publish(d, record, payload);
 }
 
 bool TopicEndpoint::try_read(TensorDescriptor& desc, Block& block) {

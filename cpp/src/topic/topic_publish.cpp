@@ -14,22 +14,22 @@ namespace horus {
 namespace tl = topic_layout;
 using namespace topic_internal;
 
-void TopicRing::publish(Message& msg) {
+uint64_t TopicRing::publish(Message& msg) {
     if (msg.record_layout() && msg.record_layout()->has_checks())
         if (std::string bad = msg.first_invalid_record(); !bad.empty())
             throw InvalidArgument("cannot send this Tensor of " + msg.record_layout()->name() + " records: " + bad);
-    publish_wire(msg.descriptor(), static_cast<uint32_t>(msg.kind()), msg.record_layout(), &msg, nullptr);
+    return publish_wire(msg.descriptor(), static_cast<uint32_t>(msg.kind()), msg.record_layout(), &msg, nullptr);
 }
 
-void TopicRing::publish(const BytesDescriptor& d, const RecordLayout* record, Block* payload) {
+uint64_t TopicRing::publish(const BytesDescriptor& d, const RecordLayout* record, Block* payload) {
     BytesDescriptor w = d;
     w.frame_id[kFrameIdCapacity - 1] = '\0';
     w.frame_len = static_cast<uint8_t>(strnlen(w.frame_id, kFrameIdCapacity));  // what readers copy of frame_id
-    publish_wire(to_wire(w), static_cast<uint32_t>(d.kind), record, nullptr, payload);
+    return publish_wire(to_wire(w), static_cast<uint32_t>(d.kind), record, nullptr, payload);
 }
 
-void TopicRing::publish_wire(const TensorDescriptor& d, uint32_t kind, const RecordLayout* record, Message* msg,
-                             Block* payload) {
+uint64_t TopicRing::publish_wire(const TensorDescriptor& d, uint32_t kind, const RecordLayout* record, Message* msg,
+                                 Block* payload) {
     ensure_member();
     Pool& pool = Pool::instance();
     const std::optional<BlockRef> ref = descriptor_block(d);
@@ -38,6 +38,7 @@ void TopicRing::publish_wire(const TensorDescriptor& d, uint32_t kind, const Rec
     // Everything that can fail is done before the first change to the ring: an error
     // leaves the topic as it was, and the guard always unlocks.
     bool typed_now = false;
+    uint64_t seq = 0;
     {
         RobustLock guard = lock();
         // The topic's type is set once: the common case (it is this message's) is two loads.
@@ -47,6 +48,7 @@ void TopicRing::publish_wire(const TensorDescriptor& d, uint32_t kind, const Rec
             typed_now = record != nullptr;
         }
         const uint64_t s = header_->write_seq.load(std::memory_order_relaxed);
+        seq = s;
         tl::TopicSlot& slot = slots_[s & (capacity_ - 1)];
         // An odd seq means a publisher died mid-write: its descriptor is not trusted (the
         // reconciliation after its death fixes the counts instead). A slot released early
@@ -91,6 +93,7 @@ void TopicRing::publish_wire(const TensorDescriptor& d, uint32_t kind, const Rec
     header_->futex_word.fetch_add(1, std::memory_order_seq_cst);
     if (header_->waiters.load(std::memory_order_seq_cst) > 0) futex_wake_all(header_->futex_word);
     if (typed_now) publish_layout_bundle(*record);  // this send typed the topic (layout_registry.hpp)
+    return seq;
 }
 
 bool TopicRing::try_read(uint64_t& cursor, uint64_t& dropped, TensorDescriptor& desc, Block& block) {

@@ -47,11 +47,11 @@ class TopicEndpoint {
     TopicEndpoint(const TopicEndpoint&) = delete;
     TopicEndpoint& operator=(const TopicEndpoint&) = delete;
 
-    /// Publishes `msg` (marks it shared); see the class comment for what it does to
-    /// an endpoint that never read.
-    void publish(Message& msg);
+    /// Publishes `msg` (marks it shared) and returns its sequence number; see the class
+    /// comment for what it does to an endpoint that never read.
+    uint64_t publish(Message& msg);
     /// The same for a typed message or schemaless data (TopicRing::publish).
-    void publish(const BytesDescriptor& d, const RecordLayout* record, Block* payload);
+    uint64_t publish(const BytesDescriptor& d, const RecordLayout* record, Block* payload);
 
     /// The next message's descriptor and block; false when nothing new is there.
     bool try_read(TensorDescriptor& desc, Block& block);
@@ -66,6 +66,8 @@ class TopicEndpoint {
     void count_dropped() { ++dropped_; }
 
     uint64_t dropped() const { return dropped_; }
+    /// The sequence number of the next message try_read() looks at: after a try_read()
+    /// that returned true, cursor() - 1 is the sequence number of the message it read.
     uint64_t cursor() const { return cursor_; }
     /// Messages waiting for this endpoint (at most capacity()).
     uint64_t pending() const;

@@ -68,15 +68,16 @@ class TopicRing {
     TopicRing(const TopicRing&) = delete;
     TopicRing& operator=(const TopicRing&) = delete;
 
-    /// Publishes `msg` (marks it shared). Throws TypeMismatch if its kind (or, for a
-    /// Tensor, its record type) differs from the topic's.
-    void publish(Message& msg);
+    /// Publishes `msg` (marks it shared) and returns its sequence number (the
+    /// write_sequence() it took). Throws TypeMismatch if its kind (or, for a Tensor,
+    /// its record type) differs from the topic's.
+    uint64_t publish(Message& msg);
 
     /// Publishes a typed message or schemaless data (bytes_descriptor.hpp). An inline
     /// `d` needs no block; a pooled one names `payload`, which becomes shared. `record`:
     /// the layout of a Record message (nullptr for Data). Throws TypeMismatch like
-    /// publish(Message&).
-    void publish(const BytesDescriptor& d, const RecordLayout* record, Block* payload);
+    /// publish(Message&); returns the message's sequence number.
+    uint64_t publish(const BytesDescriptor& d, const RecordLayout* record, Block* payload);
 
     /// Number of messages ever published on this topic (the next sequence number).
     uint64_t write_sequence() const;
@@ -136,8 +137,8 @@ class TopicRing {
   private:
     TopicRing() = default;
     void attach(uint32_t kind, const RecordLayout* record, std::optional<uint32_t> capacity);
-    void publish_wire(const TensorDescriptor& d, uint32_t kind, const RecordLayout* record, Message* msg,
-                      Block* payload);
+    uint64_t publish_wire(const TensorDescriptor& d, uint32_t kind, const RecordLayout* record, Message* msg,
+                          Block* payload);
     void ensure_member();
     RobustLock lock();
     void leave() noexcept;
