@@ -19,7 +19,7 @@ cd "$ROOT"
 PYTHON="${PYTHON:-python3}"
 VENV="${VENV:-.venv}"
 REQ="requirements-dev.txt"
-APT_PKGS=(libgtest-dev libbenchmark-dev clang-14 libclang-rt-14-dev valgrind pkgconf)
+APT_PKGS=(libgtest-dev libbenchmark-dev clang-14 libclang-rt-14-dev valgrind pkgconf iproute2)
 
 log()  { printf '[bootstrap] %s\n' "$*" >&2; }
 die()  { printf '[bootstrap] ERROR: %s\n' "$*" >&2; exit 1; }

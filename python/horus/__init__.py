@@ -45,6 +45,7 @@ from horus._discovery import Endpoint, NodeInfo, TopicInfo, nodes, topic_info, t
 from horus._version import __version__  # written by CMake from the VERSION file
 
 import os as _os
+import typing as _typing
 import types as _types
 
 # After fork() parent and child share every payload either held: both see those
@@ -150,3 +151,17 @@ __all__ = [
     "pool_stats",
     "reclaim",
 ]
+
+__all__ += ["Bridge"]
+
+if _typing.TYPE_CHECKING:
+    from horus.bridge import Bridge
+
+
+def __getattr__(name: str) -> object:
+    # horus.Bridge without importing the bridge (and Zenoh) on every `import horus`.
+    if name == "Bridge":
+        from horus.bridge import Bridge
+
+        return Bridge
+    raise AttributeError(f"module 'horus' has no attribute {name!r}")

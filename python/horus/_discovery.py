@@ -33,6 +33,10 @@ def valid_topic_name(name: object) -> bool:
     return isinstance(name, str) and _TOPIC_NAME.fullmatch(name) is not None
 
 
+#: The node name of a horus bridge's Topic objects (horus.bridge lists them under it).
+BRIDGE_NODE = "horus.bridge"
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """The Topic objects of one process (and node) on a topic: the process, the node's name
@@ -70,11 +74,21 @@ class TopicInfo:
     #: stopped, or the object is corrupt): processes, publishers and subscribers are then unknown.
     complete: bool = True
 
+    @property
+    def bridged(self) -> str:
+        """How a horus bridge (horus.bridge, listed under node "horus.bridge") carries this topic:
+        "in" (it publishes messages from other hosts here), "out" (it sends this topic's messages
+        to other hosts), "in+out", or "" (not bridged)."""
+        inbound = any(e.node == BRIDGE_NODE for e in self.publishers)
+        outbound = any(e.node == BRIDGE_NODE for e in self.subscribers)
+        return "+".join(d for d, on in (("in", inbound), ("out", outbound)) if on)
+
     def as_dict(self) -> dict[str, Any]:
-        """The fields as a JSON-ready dict (endpoints as lists of {"pid", "node"})."""
+        """The fields as a JSON-ready dict (endpoints as lists of {"pid", "node"}), and "bridged"."""
         d = asdict(self)
         d["publishers"] = [asdict(e) for e in self.publishers]
         d["subscribers"] = [asdict(e) for e in self.subscribers]
+        d["bridged"] = self.bridged
         return d
 
 

@@ -30,13 +30,14 @@ horus: inspect a running horus system and its shared memory.
   horus play run.mcap             publish a recording again
   horus bag info run.mcap         what a recording holds
   horus view [TOPIC ...]          live view in Foxglove (WebSocket)
+  horus bridge --pub T --sub T    carry topics to and from other hosts over Zenoh
 
 Every command takes --json (machine-readable output) and --namespace NS (default: the
 HORUS_NAMESPACE environment variable, else u<uid>). Exit status: 0 ok, 1 error, 2 usage.
 """
 
 #: Commands that run until stopped: Ctrl-C ends them with exit status 0.
-STREAMING = frozenset({"topic echo", "topic hz", "topic bw", "topic pub", "record", "play", "view"})
+STREAMING = frozenset({"topic echo", "topic hz", "topic bw", "topic pub", "record", "play", "view", "bridge"})
 
 
 #: The range of `topic pub --rate`: the rates a horus.Node accepts.
@@ -143,7 +144,7 @@ def _common(suppress: bool) -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of the whole command; each leaf sets `command` (e.g. "topic echo")."""
-    from horus.cli import _bag, _node, _pool, _rates, _shm, _topic, _view
+    from horus.cli import _bag, _bridge, _node, _pool, _rates, _shm, _topic, _view
 
     common = _common(suppress=True)
     ap = argparse.ArgumentParser(prog="horus", description=DESCRIPTION, parents=[_common(suppress=False)],
@@ -231,4 +232,24 @@ def build_parser() -> argparse.ArgumentParser:
                    help="topics to serve (default: every topic)")
     p.add_argument("--port", type=_port, default=8765, help="WebSocket port (default 8765)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+
+    # the bridge between hosts
+    p = leaf(sub, "bridge", "bridge", _bridge.bridge,
+             "carry topics to and from other hosts over Zenoh (see docs/bridge.md)")
+    p.add_argument("--pub", nargs="+", action="extend", default=[], metavar="TOPIC", type=_topic_name,
+                   help="local topics to send to the other hosts")
+    p.add_argument("--sub", nargs="+", action="extend", default=[], metavar="TOPIC", type=_topic_name,
+                   help="remote topics to publish here")
+    p.add_argument("--connect", nargs="+", action="extend", default=[], metavar="ENDPOINT",
+                   help="Zenoh endpoints to dial, e.g. tcp/10.0.0.2:7447 (retried until they answer)")
+    p.add_argument("--listen", nargs="+", action="extend", default=[], metavar="ENDPOINT",
+                   help="Zenoh endpoints to accept on, e.g. tcp/0.0.0.0:7447")
+    p.add_argument("--config", metavar="FILE", help="a YAML or JSON5 bridge config (topics, renames, rates)")
+    p.add_argument("--mode", choices=("peer", "client", "router"), default=None,
+                   help="Zenoh mode (default peer; client goes through a router; router is one)")
+    p.add_argument("--prefix", metavar="P", help="key prefix of the topics sent: horus/P/TOPIC (default: the namespace)")
+    p.add_argument("--no-scouting", action="store_true",
+                   help="do not look for peers by multicast; connect only to --connect endpoints")
+    p.add_argument("--interval", type=_positive_float, default=2.0, metavar="S",
+                   help="seconds between statistics reports (default 2)")
     return ap

@@ -66,6 +66,7 @@ def info(args: argparse.Namespace) -> int:
         ("messages", t.messages),
         ("last message", fmt_age(t.last_send_ns, now)),
         ("processes", t.processes if t.complete else "? (the topic's lock is held: a process holding it is stopped?)"),
+        ("bridged", _BRIDGED[t.bridged]),
     ])
     for title, endpoints in (("publishers", t.publishers), ("subscribers", t.subscribers)):
         console().print()
@@ -75,6 +76,14 @@ def info(args: argparse.Namespace) -> int:
         else:
             console().print(f"{title}: none", markup=False)
     return 0
+
+
+_BRIDGED = {
+    "": "no",
+    "in": "in: a horus bridge publishes it from other hosts",
+    "out": "out: a horus bridge sends it to other hosts",
+    "in+out": "in+out: a horus bridge sends it to other hosts and publishes theirs here",
+}
 
 
 def echo(args: argparse.Namespace) -> int:
