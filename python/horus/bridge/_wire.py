@@ -12,6 +12,7 @@ copies it once into a new pool message. Nothing here touches Zenoh or a Topic.
 
 from __future__ import annotations
 
+import io
 import math
 import struct
 import time
@@ -99,15 +100,27 @@ def _compress(data: bytes, how: str) -> bytes:
 
 
 def _decompress(data: bytes, how: str, limit: int) -> bytes:
+    """The decompressed payload; WireError if it is corrupt or would exceed `limit` bytes (a
+    small frame may claim gigabytes: never trusted)."""
     try:
         if how == "zstd":
             import zstandard
 
-            return zstandard.ZstdDecompressor().decompress(data, max_output_size=limit)
+            with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data), read_across_frames=False) as r:
+                out = r.read(limit + 1)  # never more than the limit in memory, whatever the frame claims
+            if len(out) > limit:
+                raise WireError(f"the zstd payload decompresses to more than {limit} bytes")
+            return out
         if how == "lz4":
             import lz4.frame
 
-            return lz4.frame.decompress(data)
+            dl = lz4.frame.LZ4FrameDecompressor()
+            out = dl.decompress(data, max_length=limit)
+            if not dl.eof:
+                raise WireError(f"the lz4 payload does not decompress to at most {limit} bytes in one frame")
+            return out
+    except WireError:
+        raise
     except Exception as e:  # noqa: BLE001 (each library raises its own error type)
         raise WireError(f"the {how} payload does not decompress: {e}") from None
     raise WireError(f"unknown compression {how!r} (this bridge knows 'zstd' and 'lz4')")
@@ -251,12 +264,38 @@ def _count(v: Any, what: str) -> int:
     return v
 
 
-def decode(h: Header, payload: bytes, max_bytes: int = 1 << 34) -> object:
+#: The largest decompressed schemaless payload a bridge accepts (other kinds: their exact size).
+MAX_DATA_BYTES = 1 << 30
+
+
+def expected_size(h: Header) -> int:
+    """The payload bytes the header's type and shape call for (MAX_DATA_BYTES for schemaless
+    data, whose size only the payload knows); WireError for a shape that makes no sense."""
+    try:
+        if h.kind == "Data":
+            return MAX_DATA_BYTES
+        if h.kind == "Record":
+            return int(record_type_of(h).dtype.itemsize)
+        if h.kind == "Image":
+            height, width, enc = _dims(h.shape, 3, "Image")
+            return _count(height, "height") * _count(width, "width") * int(horus.ENCODINGS[enc][1])
+        if h.kind in ("DepthImage", "PointCloud"):
+            x, y, dt = _dims(h.shape, 3, h.kind)
+            return _count(x, "size") * _count(y, "size") * np.dtype(str(dt)).itemsize
+        shape, dt = _dims(h.shape, 2, "Tensor")
+        if not isinstance(shape, list) or len(shape) > 8:
+            raise WireError(f"Tensor shape {shape!r} is not a list of at most 8 dimensions")
+        return math.prod(_count(d, "dimension") for d in shape) * np.dtype(str(dt)).itemsize
+    except (KeyError, TypeError) as e:
+        raise WireError(f"{h.kind} sample {h.seq}: shape {h.shape!r}: {e}") from None
+
+
+def decode(h: Header, payload: bytes) -> object:
     """A new pool message from a sample (the one copy into the pool); WireError if the bytes do
     not make the message the header describes."""
     data = payload
     if h.compression:
-        data = _decompress(payload, h.compression, max_bytes)
+        data = _decompress(payload, h.compression, expected_size(h))
     what = f"{h.kind} sample {h.seq}"
     try:
         msg: Any
