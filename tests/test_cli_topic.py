@@ -87,7 +87,8 @@ def test_topic_list_json_describes_every_topic_of_the_namespace(publisher):
     assert [t["name"] for t in doc["topics"]] == sorted(by_name)
     cmd = by_name["cli.cmd_vel"]
     assert set(cmd) == {"name", "kind", "type_name", "layout_hash", "type_description", "capacity", "messages",
-                        "last_send_ns", "processes", "publishers", "subscribers", "complete"}
+                        "last_send_ns", "processes", "publishers", "subscribers", "complete", "bridged"}
+    assert cmd["bridged"] == ""
     assert (cmd["kind"], cmd["type_name"], cmd["layout_hash"]) == ("Record", "CmdVel", horus.CmdVel.layout_hash)
     assert cmd["publishers"] == [{"pid": publisher.proc.pid, "node": "", "topics": 1}] and cmd["messages"] >= 1
     kinds = {n: (by_name[n]["kind"], by_name[n]["type_name"]) for n in by_name if n.startswith("cli.")}

@@ -704,15 +704,7 @@ class Topic(Generic[_M]):
         Publishes `msg`. An Image, DepthImage, PointCloud or Tensor travels without a copy and becomes shared: mutating it afterwards raises ReadOnlyError (use copy()). A typed message is copied into the topic (inline when small), so it stays writable. On a schemaless topic (Topic("name")) any MessagePack-able value is sent; NumPy arrays in it are copied once into the pool and received as read-only zero-copy views.
         """
 
-    def try_recv(self) -> _M | None:
-        """The next message, or None if nothing is waiting. Never blocks."""
-
-    def recv(self, timeout: float | None = None) -> _M | None:
-        """
-        The next message. Without timeout (None) it returns None at once when nothing is waiting; with timeout= seconds (an int or float >= 0; float('inf') waits until a message comes) it waits up to that long: it polls for at most HORUS_RECV_SPIN_US microseconds (default 50), then sleeps until a send wakes it. Ctrl-C interrupts the wait.
-        """
-
-    def _send_seq(self, msg: _M) -> int:
+    def _send_seq(self, msg: object | None) -> int:
         """
         send(), returning the message's sequence number on the topic (for horus.bridge: it
         recognises the messages it published itself by these numbers).
@@ -723,6 +715,14 @@ class Topic(Generic[_M]):
         """
         The sequence number of the next message this Topic reads: after a recv() that
         returned a message, _cursor - 1 is that message's sequence number.
+        """
+
+    def try_recv(self) -> _M | None:
+        """The next message, or None if nothing is waiting. Never blocks."""
+
+    def recv(self, timeout: float | None = None) -> _M | None:
+        """
+        The next message. Without timeout (None) it returns None at once when nothing is waiting; with timeout= seconds (an int or float >= 0; float('inf') waits until a message comes) it waits up to that long: it polls for at most HORUS_RECV_SPIN_US microseconds (default 50), then sleeps until a send wakes it. Ctrl-C interrupts the wait.
         """
 
     def _list_as(self, node: str, roles: int) -> None:
