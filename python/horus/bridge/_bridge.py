@@ -354,73 +354,81 @@ class Bridge:
             f.stats.errors += 1
             f.error("declare", f"cannot declare the Zenoh publisher {f.key}: {e}", logging.ERROR)
             return
-        seq = 0
-        next_layout = 0.0
-        typed = False
         injected = self._injected.setdefault(f.local, set())
+        state = {"seq": 0, "next_layout": 0.0, "typed": False}
         try:
             while not self._stop.is_set():
-                if not typed:
-                    try:
-                        typed = declare_topic_type(topic) or topic.layout_hash == 0
-                    except ConversionError as e:
-                        f.stats.errors += 1
-                        f.error("type", str(e))
-                        self._stop.wait(1.0)
-                        continue
                 try:
-                    msg = topic.recv(_RECV_SLICE)
-                except TypeError as e:  # a record type not declared here yet
-                    typed = False
-                    f.error("type", str(e))
-                    self._stop.wait(0.05)
-                    continue
-                f.stats.dropped = topic.dropped
-                if msg is None:
-                    continue
-                ring_seq = topic._cursor - 1
-                with self._inject_lock:
-                    if ring_seq in injected:
-                        injected.discard(ring_seq)
-                        continue  # this bridge published it: never sent back out
-                    if len(injected) > 4 * topic.capacity:  # ones this subscriber never saw
-                        injected.difference_update({s for s in injected if s < ring_seq})
-                if not f.admit():
-                    continue
-                kind, h = _wire.type_key(msg)
-                now = time.monotonic()
-                with_layouts = bool(h) and now >= next_layout
-                if with_layouts:
-                    next_layout = now + LAYOUT_INTERVAL if seq >= 2 else 0.0
-                try:
-                    payload, attachment = _wire.encode(msg, seq, self.id, compression=f.rule.compression,
-                                                       with_layouts=with_layouts, capacity=topic.capacity)
-                except (ValueError, TypeError) as e:
+                    self._forward_one(f, topic, pub, injected, matched, state)
+                except Exception as e:  # noqa: BLE001 (a failing message must not end the topic's thread)
                     f.stats.errors += 1
-                    f.error("encode", f"cannot encode a message: {e}")
-                    continue
-                if not f.stats.type:
-                    f.stats.type = _wire.describe_type(kind, getattr(_type_class(msg), "__name__", ""), h)
-                del msg  # the pool block goes back before the network send
-                try:
-                    pub.put(payload, attachment=attachment)
-                except Exception as e:  # noqa: BLE001 (the session closed under us at stop)
-                    if self._stop.is_set():
-                        break
-                    f.stats.errors += 1
-                    f.error("put", f"Zenoh put failed: {e}")
-                    continue
-                seq += 1
-                f.stats.messages += 1
-                f.stats.bytes += len(payload)
-                if not matched.is_set():
-                    f.stats.unmatched += 1
+                    f.error("internal", f"{type(e).__name__}: {e}", logging.ERROR)
+                    self._stop.wait(0.1)
         finally:
             try:
                 listener.undeclare()
                 pub.undeclare()
             except Exception:  # noqa: BLE001
                 pass
+
+    def _forward_one(self, f: _Flow, topic: horus.Topic[Any], pub: Any, injected: set[int],
+                     matched: threading.Event, state: dict[str, Any]) -> None:
+        """Receives (waiting up to 0.1 s) and forwards one message of an "out" topic."""
+        if not state["typed"]:
+            try:
+                state["typed"] = declare_topic_type(topic) or topic.layout_hash == 0
+            except ConversionError as e:
+                f.stats.errors += 1
+                f.error("type", str(e))
+                self._stop.wait(1.0)
+                return
+        try:
+            msg = topic.recv(_RECV_SLICE)
+        except TypeError as e:  # a record type not declared here yet
+            state["typed"] = False
+            f.error("type", str(e))
+            self._stop.wait(0.05)
+            return
+        f.stats.dropped = topic.dropped
+        if msg is None:
+            return
+        ring_seq = topic._cursor - 1
+        with self._inject_lock:
+            if ring_seq in injected:
+                injected.discard(ring_seq)
+                return  # this bridge published it: never sent back out
+            if len(injected) > 4 * topic.capacity:  # ones this subscriber never saw
+                injected.difference_update({s for s in injected if s < ring_seq})
+        if not f.admit():
+            return
+        kind, h = _wire.type_key(msg)
+        now = time.monotonic()
+        with_layouts = bool(h) and now >= state["next_layout"]
+        if with_layouts:
+            state["next_layout"] = now + LAYOUT_INTERVAL if state["seq"] >= 2 else 0.0
+        try:
+            payload, attachment = _wire.encode(msg, state["seq"], self.id, compression=f.rule.compression,
+                                               with_layouts=with_layouts, capacity=topic.capacity)
+        except (ValueError, TypeError) as e:
+            f.stats.errors += 1
+            f.error("encode", f"cannot encode a message: {e}")
+            return
+        if not f.stats.type:
+            f.stats.type = _wire.describe_type(kind, getattr(_type_class(msg), "__name__", ""), h)
+        del msg  # the pool block goes back before the network send
+        try:
+            pub.put(payload, attachment=attachment)
+        except Exception as e:  # noqa: BLE001 (the session closed under us at stop)
+            if self._stop.is_set():
+                return
+            f.stats.errors += 1
+            f.error("put", f"Zenoh put failed: {e}")
+            return
+        state["seq"] += 1
+        f.stats.messages += 1
+        f.stats.bytes += len(payload)
+        if not matched.is_set():
+            f.stats.unmatched += 1
 
     # -- in: Zenoh samples to local topics --------------------------------------------------
 
