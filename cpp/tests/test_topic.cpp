@@ -95,6 +95,28 @@ TEST(Topic, SlowSubscriberLosesTheOldestAndCountsThem) {
     EXPECT_EQ(got.size() + sub.dropped(), pub.published());
 }
 
+TEST(Topic, PublishReturnsTheSequenceNumberAReaderSeesAsItsCursor) {
+    // The bridge recognises the messages it published itself by these numbers.
+    auto ring = horus::TopicRing::open("t.seq", static_cast<uint32_t>(horus::MessageKind::Image), 4);
+    horus::TopicEndpoint pub(ring), other(ring), reader(ring);
+    horus::TensorDescriptor d;
+    horus::Block b;
+    EXPECT_FALSE(reader.try_read(d, b));  // a reader from now on
+    std::vector<uint64_t> sent;
+    for (uint64_t i = 0; i < 6; ++i) {
+        Image img = make_image(static_cast<uint8_t>(i), 100 + i);
+        sent.push_back((i % 2 ? other : pub).publish(img));
+    }
+    EXPECT_EQ(sent, (std::vector<uint64_t>{0, 1, 2, 3, 4, 5}));
+    std::vector<uint64_t> read;
+    while (reader.try_read(d, b)) {
+        read.push_back(reader.cursor() - 1);
+        EXPECT_EQ(d.timestamp_ns, 100 + reader.cursor() - 1);  // the message of that number
+    }
+    EXPECT_EQ(read, (std::vector<uint64_t>{2, 3, 4, 5}));  // capacity 4: 0 and 1 were overwritten
+    EXPECT_EQ(reader.dropped(), 2u);
+}
+
 TEST(Topic, RefusesAnotherTypeOnTheSameName) {
     Topic<Image> images("t.typed");
     EXPECT_THROW(Topic<horus::PointCloud>("t.typed"), horus::TypeMismatch);
