@@ -97,6 +97,7 @@ test-py: install
 demo: install
 	$(PY) examples/pipeline.py --seconds 5
 	$(PY) examples/demo.py
+	$(PY) examples/bridge_demo.py --seconds 5
 
 # ---------------------------------------------------------------- sanitizers
 sanitize: bootstrap

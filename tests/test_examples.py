@@ -35,6 +35,21 @@ def test_pipeline_demo_moves_frames_between_three_processes_without_copies():
     assert "nothing left of" in text
 
 
+def test_bridge_demo_streams_frames_and_commands_between_two_namespaces():
+    ns = f"ex_{uuid.uuid4().hex[:10]}"
+    out = subprocess.run([sys.executable, str(ROOT / "examples" / "bridge_demo.py"), "--seconds", "3"],
+                         env=dict(os.environ, HORUS_NAMESPACE=ns), capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
+    frames = next(line for line in out.stdout.splitlines() if line.startswith("robot -> base:"))
+    got, sent = (int(w) for w in frames.split()[3:6:2])  # "robot -> base: 88 of 90 camera frames ..."
+    assert sent >= 60 and got >= sent * 0.8, frames
+    assert " 0 lost on the link" in frames, frames
+    commands = next(line for line in out.stdout.splitlines() if line.startswith("base -> robot:"))
+    assert int(commands.split()[3]) >= got * 0.8, commands
+    for role in ("robot", "base"):
+        assert not [f for f in os.listdir("/dev/shm") if f.startswith(f"horus.{ns}_{role}.")]
+
+
 def test_memory_types_demo_shows_one_buffer_per_message_and_returns_every_block():
     text = _run("demo.py")
     assert "one buffer: yes" in text
