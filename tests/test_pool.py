@@ -188,3 +188,32 @@ def test_blocks_shared_with_a_child_via_fork_free_cleanly(no_leak):
     assert img.pixel(1, 1) == [5] and horus.pool_stats().blocks_in_use == base + 1
     del img
     assert horus.pool_stats().blocks_in_use == base
+
+
+def test_exit_with_daemon_threads_blocked_in_recv_is_clean(run_child):
+    """Daemon threads inside recv(timeout) (or a big copy) when the program exits: CPython
+    3.11 ends a thread that takes the GIL back during finalization with pthread_exit, which
+    aborted the process through C++ frames. Such threads now park until the process exits:
+    exit status 0, no message on stderr, and the namespace is gone from /dev/shm."""
+    code = """
+        import sys, threading, time, numpy as np, horus
+        t = horus.Topic(horus.Tensor, "t")
+        big = np.ones(64 << 20, np.uint8)
+        def wait():
+            while True:
+                t.recv(0.05)
+        def copy():
+            while True:
+                horus.Tensor.from_numpy(big)
+        for f in (wait, wait, wait, copy):
+            threading.Thread(target=f, daemon=True).start()
+        time.sleep(0.3)
+        print(horus.namespace(), flush=True)
+        sys.exit(0)
+    """
+    for _ in range(5):
+        r = run_child(code)
+        assert r.returncode == 0, (r.returncode, r.stderr[-2000:])
+        assert "terminate" not in r.stderr and "Traceback" not in r.stderr, r.stderr[-2000:]
+        ns = r.stdout.split()[-1]
+        assert not [f for f in os.listdir("/dev/shm") if f.startswith(f"horus.{ns}.")]

@@ -19,6 +19,7 @@
 #include "horus/topic/record_topic.hpp"
 #include "py_args.hpp"
 #include "py_errors.hpp"
+#include "py_gil.hpp"
 #include "py_message.hpp"
 #include "py_payload.hpp"
 #include "py_record.hpp"
@@ -424,11 +425,8 @@ void bind_topic(nb::module_& m) {
                     // Wait in slices so Ctrl-C is honoured promptly.
                     const auto slice = std::min<std::chrono::nanoseconds>(
                         std::chrono::duration_cast<std::chrono::nanoseconds>(left), std::chrono::milliseconds(50));
-                    {
-                        const uint64_t cursor = t.endpoint.cursor();  // read with the GIL held
-                        nb::gil_scoped_release release;
-                        t.ring().wait(cursor, slice);
-                    }
+                    const uint64_t cursor = t.endpoint.cursor();  // read with the GIL held
+                    without_gil([&] { t.ring().wait(cursor, slice); });
                     if (PyErr_CheckSignals() != 0) throw nb::python_error();
                     got = try_recv(t);
                     if (!got.is_none()) return got;

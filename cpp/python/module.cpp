@@ -5,6 +5,7 @@
 #include "horus/msg/dtype.hpp"
 #include "horus/msg/encoding.hpp"
 #include "py_errors.hpp"
+#include "py_gil.hpp"
 #include "py_views.hpp"
 
 namespace nb = nanobind;
@@ -27,13 +28,6 @@ PyThreadState* current_thread_state() {
     return PyThreadState_GetUnchecked();
 #else
     return _PyThreadState_UncheckedGet();
-#endif
-}
-bool interpreter_finalizing() {
-#if PY_VERSION_HEX >= 0x030D0000
-    return Py_IsFinalizing() != 0;
-#else
-    return _Py_IsFinalizing() != 0;
 #endif
 }
 }  // namespace horus::py
@@ -66,7 +60,13 @@ NB_MODULE(_core, m) {
                                        return nullptr;
                                    return PyEval_SaveThread();
                                },
-                               [](void* state) { PyEval_RestoreThread(static_cast<PyThreadState*>(state)); }});
+                               [](void* state) { horus::py::restore_gil(static_cast<PyThreadState*>(state)); }});
+    // From the interpreter's atexit on, a thread coming back without the GIL parks (py_gil.hpp).
+    horus::py::main_thread_id = std::this_thread::get_id();
+    // Objects that a parked daemon thread still holds at exit are not leaks of ours.
+    nb::set_leak_warnings(false);
+    nb::module_::import_("atexit").attr("register")(
+        nb::cpp_function([] { horus::py::python_exiting.store(true, std::memory_order_release); }));
     m.def("_seal_all_views", &horus::py::seal_all_views,
           "Makes every writable NumPy view of a held message read-only (runs before os.fork(): "
           "parent and child share those payloads from then on).");

@@ -11,6 +11,7 @@
 #include "horus/base/error.hpp"
 #include "horus/pool/pool.hpp"
 #include "horus/msg/strided_copy.hpp"
+#include "py_gil.hpp"
 #include "py_views.hpp"
 
 namespace nb = nanobind;
@@ -162,8 +163,7 @@ void copy_into(std::byte* dst, const ArrayInput& in) {
             copy_strided(dst, in.data, in.shape, in.byte_strides, dtype_size(in.dtype));
     };
     if (in.nbytes >= kReleaseGilBytes) {
-        nb::gil_scoped_release release;
-        copy();
+        without_gil(copy);
     } else {
         copy();
     }
