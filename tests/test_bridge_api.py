@@ -313,3 +313,26 @@ def test_garbage_samples_are_counted_and_never_published():
             assert horus.topic_info(name).kind == "Record"
         finally:
             z.close()
+
+
+def test_a_program_that_never_calls_stop_exits_cleanly():
+    """zenoh-python runs the bridge's callbacks in non-daemon threads: without the bridge's exit
+    hook the interpreter waited for them forever, and a forwarding thread inside recv() aborted
+    the process at exit. Exit status 0, promptly, and nothing left in /dev/shm."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import new_namespace
+
+    code = ("import sys, time, numpy as np, horus\n"
+            "t = horus.Topic(horus.Tensor, 't'); t.send(horus.Tensor.from_numpy(np.zeros(4)))\n"
+            f"b = horus.Bridge(pub=['t'], sub=['u'], listen=['tcp/127.0.0.1:{free_port()}'], scouting=False).start()\n"
+            "time.sleep(0.8)\n"
+            "sys.exit(0)\n")
+    for _ in range(2):
+        ns = new_namespace("bexit")
+        r = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, HORUS_NAMESPACE=ns),
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, (r.returncode, r.stderr[-2000:])
+        assert not [f for f in os.listdir("/dev/shm") if f.startswith(f"horus.{ns}.")]

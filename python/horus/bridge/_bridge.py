@@ -16,10 +16,12 @@ so the "out" thread of the same topic recognises and skips exactly those message
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
 import time
+import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -52,6 +54,27 @@ LOG_INTERVAL = 10.0
 #: Latencies beyond this are taken as a timestamp of another clock and left out (ns).
 _PLAUSIBLE_NS = 3600 * 10**9
 _RECV_SLICE = 0.1
+
+
+_running: weakref.WeakSet[Bridge] = weakref.WeakSet()
+
+
+def _stop_running_bridges() -> None:
+    """A program that ends without stop() still closes its bridges' Zenoh sessions and topics.
+    It must run before the interpreter joins its non-daemon threads: zenoh-python runs each
+    Python callback (the bridge's subscribers, matching listeners) in a thread of that kind,
+    which ends only when the callback is undeclared."""
+    for b in list(_running):
+        try:
+            b.stop()
+        except Exception:  # noqa: BLE001 (exiting anyway)
+            pass
+
+
+# threading's own exit hook (what concurrent.futures uses) runs before those threads are joined;
+# atexit would run after, i.e. never.
+_register_exit = getattr(threading, "_register_atexit", atexit.register)
+_register_exit(_stop_running_bridges)
 
 
 def _kind_class(kind: str) -> Any:
@@ -215,6 +238,7 @@ class Bridge:
         self._discover()
         self._discovery = threading.Thread(target=self._discovery_loop, name="horus.bridge discovery", daemon=True)
         self._discovery.start()
+        _running.add(self)
         log.info("bridge %s started (%s, prefix %s): out %s, in %s", self.id, self.config.mode, self.prefix,
                  [f.key for f in self._out], [f.key for f in self._in])
         return self
@@ -244,6 +268,7 @@ class Bridge:
             for f in self._out + self._in:
                 f.topic = None  # closes our Topic objects
         self._stopped = True
+        _running.discard(self)
         return stats
 
     def __enter__(self) -> Bridge:
@@ -286,6 +311,9 @@ class Bridge:
         c.insert_json5("connect/retry", json.dumps({"period_init_ms": 250, "period_max_ms": 1000,
                                                     "period_increase_factor": 2}))
         c.insert_json5("scouting/multicast/enabled", json.dumps(cfg.scouting))
+        # Zenoh 1.10 would pass payloads over 3 KiB between sessions on one host through its own
+        # /dev/shm segments (even across network namespaces); a bridge talks to other hosts.
+        c.insert_json5("transport/shared_memory/enabled", "false")
         return c
 
     # -- out: local topics to Zenoh ---------------------------------------------------------
