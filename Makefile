@@ -47,7 +47,8 @@ NO_ASLR  = $(shell setarch $$(uname -m) -R true >/dev/null 2>&1 && echo setarch 
 CMAKE_COMMON := -G Ninja -DCMAKE_MAKE_PROGRAM=$(NINJA)
 
 .PHONY: all bootstrap install test test-cpp test-py demo sanitize tsan fuzz fuzz-quick \
-        bench bench-quick bench-build bench-compare bench-compare-build bench-compare-quick bench-guard fuzz-build clean distclean
+        bench bench-quick bench-build bench-compare bench-compare-build bench-compare-quick bench-bridge bench-bridge-quick \
+        bench-guard fuzz-build clean distclean
 
 all: test
 
@@ -84,6 +85,8 @@ test: install
 	( set -x; $(RUN_PY_TESTS) ) || { status=1; echo "== Python tests FAILED ==" >&2; }; \
 	echo "== Benchmark harness smoke run (bench-compare-quick) =="; \
 	( set -x; $(MAKE) --no-print-directory bench-compare-quick ) || { status=1; echo "== bench-compare-quick FAILED ==" >&2; }; \
+	echo "== Bridge benchmark smoke run (bench-bridge-quick) =="; \
+	( set -x; $(MAKE) --no-print-directory bench-bridge-quick ) || { status=1; echo "== bench-bridge-quick FAILED ==" >&2; }; \
 	if [ $$status -ne 0 ]; then echo "make test: FAILED" >&2; else echo "make test: all passed"; fi; \
 	exit $$status
 
@@ -170,6 +173,13 @@ bench-compare: install bench-compare-build
 
 bench-compare-quick: install bench-compare-build
 	$(PY) bench/compare/run.py --quick
+
+# the Zenoh bridge against plain Zenoh over a veth link (docs/bridge.md); full run ~9 min
+bench-bridge: install
+	$(PY) bench/bridge/bridge_bench.py --out bench/results/$$(date +%Y-%m-%d)-bridge
+
+bench-bridge-quick: install
+	$(PY) bench/bridge/bridge_bench.py --quick
 
 bench-guard: install
 	$(PY) bench/callgrind_guard.py
