@@ -403,6 +403,10 @@ void bind_topic(nb::module_& m) {
         .def("_send_seq", [](PyTopic& t, nb::handle msg) { return send_message(t, msg); }, nb::arg("msg").none(),
              "send(), returning the message's sequence number on the topic (for horus.bridge: it\n"
              "recognises the messages it published itself by these numbers).")
+        .def("_release_read", [](PyTopic& t) { t.ring().release_read(); },
+             "Releases the pool blocks of messages every subscriber has read (but the newest), as\n"
+             "the next send would: for a sender that gets PoolExhausted while the pool is full of\n"
+             "messages already read.")
         .def_prop_ro("_cursor", [](PyTopic& t) { return t.endpoint.cursor(); },
                      "The sequence number of the next message this Topic reads: after a recv() that\n"
                      "returned a message, _cursor - 1 is that message's sequence number.")

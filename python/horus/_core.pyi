@@ -710,6 +710,13 @@ class Topic(Generic[_M]):
         recognises the messages it published itself by these numbers).
         """
 
+    def _release_read(self) -> None:
+        """
+        Releases the pool blocks of messages every subscriber has read (but the newest), as
+        the next send would: for a sender that gets PoolExhausted while the pool is full of
+        messages already read.
+        """
+
     @property
     def _cursor(self) -> int:
         """

@@ -95,6 +95,14 @@ void TopicRing::remove_subscriber(uint32_t entry) noexcept {
     }
 }
 
+void TopicRing::release_read() {
+    ensure_member();
+    Pool& pool = Pool::instance();
+    RobustLock guard = lock();
+    const uint64_t ws = header_->write_seq.load(std::memory_order_relaxed);
+    if (ws > 0) release_read_locked(pool, ws - 1);
+}
+
 void TopicRing::release_read_locked(Pool& pool, uint64_t newest) {
     tl::TopicHeader* h = header_;
     if (h->overflow_subscribers != 0) return;  // a subscriber we cannot see: keep everything

@@ -39,7 +39,9 @@ from horus.bridge._config import (
     config_from_dict,
     load_config,
 )
+from horus.bridge._claim import TopicClaim
 from horus.bridge._stats import BridgeStats, BridgeTopicStats, LatencyWindow
+from horus._message import record_class
 
 __all__ = ["Bridge", "BRIDGE_NODE"]
 
@@ -53,6 +55,10 @@ LAYOUT_INTERVAL = 1.0
 LOG_INTERVAL = 10.0
 #: Latencies beyond this are taken as a timestamp of another clock and left out (ns).
 _PLAUSIBLE_NS = 3600 * 10**9
+#: A jump in a sender's sequence numbers beyond this is not counted as lost (a forged sample).
+MAX_GAP = 1 << 24
+#: Sending bridges remembered per topic (the oldest is forgotten first).
+MAX_SOURCES = 1024
 _RECV_SLICE = 0.1
 
 
@@ -77,6 +83,14 @@ _register_exit = getattr(threading, "_register_atexit", atexit.register)
 _register_exit(_stop_running_bridges)
 
 
+def _listed(v: Any) -> Any:
+    """A list of an iterable argument (a generator, a tuple); anything else as it is, for the
+    config's checks to name."""
+    if v is None or isinstance(v, (str, bytes, Mapping)) or not isinstance(v, Iterable):
+        return v
+    return list(v)
+
+
 def _kind_class(kind: str) -> Any:
     return {"Image": horus.Image, "DepthImage": horus.DepthImage, "PointCloud": horus.PointCloud,
             "Tensor": horus.Tensor}[kind]
@@ -97,6 +111,7 @@ class _Flow:
         self.next_allowed = 0.0  # rate limit: monotonic time of the next message let through
         self.logged: dict[str, float] = {}
         self.thread: Optional[threading.Thread] = None
+        self.published = False  # in: a sample was published on the local topic
 
     def error(self, what: str, message: str, level: int = logging.WARNING) -> None:
         self.stats.last_error = message
@@ -170,12 +185,8 @@ class Bridge:
         config: Any = None,
     ) -> None:
         base = _as_config(config)
-        args: dict[str, Any] = {"pub": list(pub) if pub is not None and not isinstance(pub, (str, Mapping)) else pub,
-                                "sub": list(sub) if sub is not None and not isinstance(sub, (str, Mapping)) else sub,
-                                "connect": list(connect) if connect is not None and not isinstance(connect, str)
-                                else connect,
-                                "listen": list(listen) if listen is not None and not isinstance(listen, str)
-                                else listen}
+        args: dict[str, Any] = {"pub": _listed(pub), "sub": _listed(sub), "connect": _listed(connect),
+                                "listen": _listed(listen)}
         if mode is not None:
             args["mode"] = mode
         if prefix is not None:
@@ -194,6 +205,8 @@ class Bridge:
         self._out = [_Flow("out", r, f"horus/{self.prefix}/{r.remote_name('pub')}") for r in cfg.pub]
         self._in = [_Flow("in", r, f"horus/{r.source}/{r.topic}") for r in cfg.sub]
         self._injected: dict[str, set[int]] = {}
+        self._out_locals = {f.local for f in self._out}
+        self._claims: dict[str, TopicClaim] = {}
         self._inject_lock = threading.Lock()
         self._stop = threading.Event()
         self._zenoh: Optional[_Zenoh] = None
@@ -210,6 +223,13 @@ class Bridge:
                 if name in seen:
                     raise BridgeError(f"{direction} names local topic {name!r} twice")
                 seen.add(name)
+        keys: dict[str, str] = {}
+        for r in self.config.pub:
+            remote = r.remote_name("pub")
+            if remote in keys:
+                raise BridgeError(f"pub sends local topics {keys[remote]!r} and {r.topic!r} to the same key "
+                                  f"horus/{self.prefix}/{remote}; give one of them another 'as' name")
+            keys[remote] = r.topic
 
     # -- control ---------------------------------------------------------------------------
 
@@ -228,6 +248,8 @@ class Bridge:
         self.id = str(session.info.zid())
         self._zenoh = _Zenoh(session, [])
         self._t0 = time.monotonic()
+        for flow in self._in:
+            self._claimed(flow)  # now, so that a conflict with another bridge shows at once
         try:
             for flow in self._in:
                 self._zenoh.subscribers.append(session.declare_subscriber(
@@ -267,6 +289,9 @@ class Bridge:
         with self._inject_lock:
             for f in self._out + self._in:
                 f.topic = None  # closes our Topic objects
+        for claim in self._claims.values():
+            claim.release()
+        self._claims.clear()
         self._stopped = True
         _running.discard(self)
         return stats
@@ -328,7 +353,7 @@ class Bridge:
             log.warning("cannot list this namespace's topics: %s", e)
             return
         for f in waiting:
-            if f.local not in existing:
+            if f.local not in existing or not self._claimed(f):
                 continue
             try:
                 topic: horus.Topic[Any] = horus.Topic(None, f.local)
@@ -484,23 +509,43 @@ class Bridge:
             f.stats.errors += 1
             f.error("wire", f"a sample on {sample.key_expr}: {e}")
             return
-        if h.source == self.id:
+        if h.source == self.id:  # our own samples never come back (allowed_origin=REMOTE): a forgery
+            f.stats.errors += 1
+            f.error("wire", f"a sample on {sample.key_expr} claims this bridge's own id {self.id}")
             return
-        last = f.last_seq.get(h.source)
-        if last is not None and h.seq > last + 1:
-            f.stats.lost += h.seq - last - 1
-        if last is None or h.seq > last:
-            f.last_seq[h.source] = h.seq
+        if not self._claimed(f):
+            return
+        self._note_sequence(f, h)
+        if h.layouts is not None and h.layout_hash and record_class(h.layout_hash) is None:
+            try:  # learn the type from any sample that carries it, even one the rate limit skips
+                _wire.record_type_of(h)
+            except _wire.WireError as e:
+                f.stats.errors += 1
+                f.error("layout", str(e))
+                return
         if not f.admit():
             return
         if f.type_key is not None and h.type_key != f.type_key:
             self._refuse(f, h)
             return
         try:
-            msg = _wire.decode(h, sample.payload.to_bytes())
+            data = sample.payload.to_bytes()
+            try:
+                msg = _wire.decode(h, data)
+            except horus.PoolExhausted:
+                if f.topic is None:
+                    raise
+                # The pool may be full of messages the local subscribers have read: a publish
+                # releases those, and this one cannot publish before it allocates.
+                f.topic._release_read()
+                msg = _wire.decode(h, data)
         except _wire.WireError as e:
             f.stats.errors += 1
             f.error("decode", str(e))
+            return
+        except horus.PoolExhausted as e:
+            f.stats.errors += 1
+            f.error("pool", f"the pool is full: {e}")
             return
         if f.topic is None and not self._open_local(f, h, msg):
             return
@@ -509,14 +554,18 @@ class Bridge:
         with self._inject_lock:
             try:
                 ring_seq = topic._send_seq(msg)
-            except (TypeError, ValueError) as e:  # the local topic has another type
+            except TypeError as e:  # the local topic has another type
+                if f.type_key is None or not f.published:  # not this sample's type after all: forget it
+                    f.topic, f.type_key = None, None
                 self._refuse(f, h, str(e))
                 return
-            except horus.HorusError as e:
+            except (ValueError, horus.HorusError) as e:  # content horus refuses (a bool of 2, bad UTF-8), pool
                 f.stats.errors += 1
                 f.error("send", f"cannot publish locally: {e}")
                 return
-            self._injected.setdefault(f.local, set()).add(ring_seq)
+            f.published = True
+            if f.local in self._out_locals:  # only an "out" flow of this topic ever reads these back
+                self._injected.setdefault(f.local, set()).add(ring_seq)
         now = time.time_ns()
         f.stats.messages += 1
         f.stats.bytes += len(sample.payload)
@@ -524,6 +573,43 @@ class Bridge:
             f.latency.add(max(0, now - h.timestamp_ns))
         if h.sent_ns and abs(now - h.sent_ns) < _PLAUSIBLE_NS:
             f.transit.add(max(0, now - h.sent_ns))
+
+    def _note_sequence(self, f: _Flow, h: _wire.Header) -> None:
+        """Counts gaps in a sending bridge's sequence numbers as lost. A jump beyond MAX_GAP, or
+        a number at or below the last one, is a new count (a forged or corrupt sample), not a
+        loss; the table keeps the latest MAX_SOURCES senders."""
+        last = f.last_seq.pop(h.source, None)
+        if last is not None and last < h.seq:
+            gap = h.seq - last - 1
+            if gap <= MAX_GAP:
+                f.stats.lost += gap
+            else:
+                f.error("sequence", f"bridge {h.source[:8]}'s sequence jumped from {last} to {h.seq}: counted "
+                                    "from here on, not as a loss")
+        f.last_seq[h.source] = h.seq
+        while len(f.last_seq) > MAX_SOURCES:
+            f.last_seq.pop(next(iter(f.last_seq)))
+
+    def _claimed(self, f: _Flow) -> bool:
+        """True while this bridge holds the namespace's claim on the flow's local topic
+        (_claim.py): one bridge process per topic and namespace, so that no two bridges can send
+        each other's messages around in a loop."""
+        if f.local in self._claims:
+            return True
+        try:
+            claim = TopicClaim.take(f.local)
+        except OSError as e:
+            f.stats.errors += 1
+            f.error("claim", f"cannot claim the topic for this bridge: {e}", logging.ERROR)
+            return False
+        if isinstance(claim, int):
+            f.stats.errors += 1
+            f.stats.last_error = (f"bridge process {claim} already bridges this topic in this namespace; "
+                                  "this bridge leaves it alone until that one stops")
+            f.error("claim", f.stats.last_error, logging.ERROR)
+            return False
+        self._claims[f.local] = claim
+        return True
 
     def _open_local(self, f: _Flow, h: _wire.Header, msg: object) -> bool:
         mtype: Any
@@ -550,6 +636,10 @@ class Bridge:
         except horus.HorusError as e:
             f.stats.errors += 1
             f.error("open", f"cannot open the local topic: {e}")
+            return False
+        if topic.layout_hash != h.layout_hash and (h.kind in ("Record", "Tensor")):
+            # Topic(horus.Tensor) opens a topic of Tensors of records too: not this sample's type.
+            self._refuse(f, h, f"the local topic carries {topic.type_description}")
             return False
         topic._list_as(BRIDGE_NODE, 1)
         f.topic = topic

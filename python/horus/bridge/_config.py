@@ -30,8 +30,10 @@ MODES = ("peer", "client", "router")
 COMPRESSIONS = ("zstd", "lz4")
 DEFAULT_PORT = 7447
 _KEY_CHUNK = re.compile(r"[A-Za-z0-9_.\-]{1,100}")
-_ENDPOINT = re.compile(r"(tcp|udp|tls|quic|ws|unixsock-stream)/\S+")
+_ENDPOINT = re.compile(r"(tcp|udp|tls|quic|ws)/(\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]]+):(\d{1,5})(#\S*)?|unixsock-stream/\S+")
 _MAX_RATE = 1e6
+#: The longest config file read (a larger one is refused, never cut short).
+MAX_CONFIG_CHARS = 4 << 20
 
 
 class BridgeError(Exception):
@@ -150,9 +152,15 @@ def _endpoints(v: Any, what: str, where: str) -> tuple[str, ...]:
         raise _err(where, f"{what} must be a list of Zenoh endpoints like 'tcp/10.0.0.2:{DEFAULT_PORT}'; got {v!r}")
     out = []
     for e in v:
-        if not isinstance(e, str) or not _ENDPOINT.fullmatch(e):
-            raise _err(where, f"{what} endpoint {e!r} is not a Zenoh endpoint <protocol>/<address> such as "
-                              f"'tcp/10.0.0.2:{DEFAULT_PORT}' (protocols: tcp, udp, tls, quic, ws, unixsock-stream)")
+        m = _ENDPOINT.fullmatch(e) if isinstance(e, str) else None
+        if m is None:
+            raise _err(where, f"{what} endpoint {e!r} is not a Zenoh endpoint <protocol>/<host>:<port> such as "
+                              f"'tcp/10.0.0.2:{DEFAULT_PORT}' (protocols: tcp, udp, tls, quic, ws; or "
+                              "unixsock-stream/<path>)")
+        port = m.group(3)
+        low = 0 if what == "listen" else 1  # listening on port 0 takes a free one
+        if port is not None and not low <= int(port) <= 65535:
+            raise _err(where, f"{what} endpoint {e!r}: port {int(port)} is not in {low}..65535")
         out.append(e)
     return tuple(out)
 
@@ -195,9 +203,12 @@ def load_config(path: str | os.PathLike[str]) -> BridgeConfig:
     p = os.fspath(path)
     try:
         with open(p, encoding="utf-8") as f:
-            text = f.read(1 << 20)
+            text = f.read(MAX_CONFIG_CHARS + 1)
     except (OSError, UnicodeDecodeError) as e:
         raise BridgeError(f"cannot read the bridge config {p!r}: {e}") from None
+    if len(text) > MAX_CONFIG_CHARS:
+        raise BridgeError(f"{p}: the bridge config is larger than {MAX_CONFIG_CHARS:,} characters; is it the "
+                          "right file?")
     try:
         if p.endswith((".json", ".json5")):
             import json5

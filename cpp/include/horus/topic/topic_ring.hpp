@@ -79,6 +79,11 @@ class TopicRing {
     /// publish(Message&); returns the message's sequence number.
     uint64_t publish(const BytesDescriptor& d, const RecordLayout* record, Block* payload);
 
+    /// Releases the pool blocks of messages every subscriber has read, but the newest (what
+    /// every publish does): for a publisher that cannot allocate its next message while the
+    /// pool is full of messages already read (PoolExhausted), and so never publishes.
+    void release_read();
+
     /// Number of messages ever published on this topic (the next sequence number).
     uint64_t write_sequence() const;
 
