@@ -11,7 +11,10 @@ topic's is refused, counted and logged.
 
 No loops: every message the bridge publishes locally is sent with Topic._send_seq, and its
 sequence number is kept in `_injected[topic]` (under `_inject_lock`, taken around the send),
-so the "out" thread of the same topic recognises and skips exactly those messages.
+so the "out" thread of the same topic recognises and skips exactly those messages (kept only
+for topics this bridge also sends out). Other bridge processes cannot be told apart that way,
+so a bridge first claims each topic it carries (_claim.TopicClaim: one bridge process per
+topic and namespace).
 """
 
 from __future__ import annotations
@@ -368,30 +371,11 @@ class Bridge:
             f.thread.start()
 
     def _discovery_loop(self) -> None:
-        rounds = 0
         while not self._stop.wait(DISCOVERY_INTERVAL):
             try:
                 self._discover()
-                rounds += 1
-                if rounds % 5 == 0:
-                    self._check_other_bridges()
             except Exception as e:  # noqa: BLE001 (keep bridging the topics that work)
                 log.error("topic discovery failed: %s", e)
-
-    def _check_other_bridges(self) -> None:
-        """Warns when another bridge process publishes into a topic this one sends out: this
-        bridge cannot tell the messages that one brought in from local ones, so they would go
-        back out (one bridge per namespace and topic avoids it; docs/bridge.md)."""
-        me = os.getpid()
-        for f in self._out:
-            if f.topic is None:
-                continue
-            info = horus.topic_info(f.local)
-            others = sorted({e.pid for e in info.publishers if e.node == BRIDGE_NODE and e.pid != me}) if info else []
-            if others:
-                f.error("other_bridge", f"bridge process(es) {others} publish into this topic too: what they bring "
-                                        "in is sent out again by this bridge (run one bridge per namespace for a "
-                                        "topic that goes both ways)")
 
     def _forward(self, f: _Flow) -> None:
         z = self._zenoh
