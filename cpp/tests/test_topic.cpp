@@ -117,6 +117,27 @@ TEST(Topic, PublishReturnsTheSequenceNumberAReaderSeesAsItsCursor) {
     EXPECT_EQ(reader.dropped(), 2u);
 }
 
+TEST(Topic, ReleaseReadFreesWhatEverySubscriberReadButTheNewest) {
+    // For a sender that cannot allocate while the pool is full of messages already read.
+    const uint64_t before = blocks_in_use();
+    auto ring = horus::TopicRing::open("t.release", static_cast<uint32_t>(horus::MessageKind::Image), 8);
+    horus::TopicEndpoint pub(ring), reader(ring);
+    horus::TensorDescriptor d;
+    horus::Block b;
+    EXPECT_FALSE(reader.try_read(d, b));
+    for (uint64_t i = 0; i < 3; ++i) {
+        Image img = make_image(static_cast<uint8_t>(i), i);
+        pub.publish(img);
+    }
+    EXPECT_EQ(blocks_in_use() - before, 3u);  // kept for the reader
+    ring->release_read();
+    EXPECT_EQ(blocks_in_use() - before, 3u);  // nothing read yet: nothing released
+    while (reader.try_read(d, b)) b = horus::Block();
+    EXPECT_EQ(blocks_in_use() - before, 3u);  // read, but only a publish (or release_read) frees them
+    ring->release_read();
+    EXPECT_EQ(blocks_in_use() - before, 1u);  // all but the newest
+}
+
 TEST(Topic, RefusesAnotherTypeOnTheSameName) {
     Topic<Image> images("t.typed");
     EXPECT_THROW(Topic<horus::PointCloud>("t.typed"), horus::TypeMismatch);
