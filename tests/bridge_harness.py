@@ -27,6 +27,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def env_of(namespace: str) -> dict[str, str]:
+    """This process's environment with HORUS_NAMESPACE = namespace."""
+    return dict(os.environ, HORUS_NAMESPACE=namespace)
+
+
 def new_ns(tag: str) -> str:
     return f"pytest_br{tag}_{os.getpid()}_{secrets.token_hex(3)}"
 

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from bridge_harness import (
+    env_of as _env,
     ROOT,
     Proc,
     bridge,
@@ -136,11 +137,6 @@ def test_no_loop_with_pub_and_sub_of_the_same_topic_on_both_sides(namespaces):
     assert topic_stats(sa, "chat", "out")["messages"] == 20, sa
     assert topic_stats(sa, "chat", "in")["messages"] == 20, sa
 
-
-def _env(ns: str) -> dict[str, str]:
-    import os
-
-    return dict(os.environ, HORUS_NAMESPACE=ns)
 
 
 def test_type_mismatch_is_refused_counted_and_logged(namespaces):

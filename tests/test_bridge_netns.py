@@ -16,6 +16,7 @@ import time
 import pytest
 
 from bridge_harness import (
+    env_of as _env,
     VethPair,
     bridge,
     clean_namespace,
@@ -172,8 +173,3 @@ def test_type_mismatch_across_hosts_is_refused(link):
         holder.stdin.close()
         holder.wait(10)
 
-
-def _env(ns: str) -> dict[str, str]:
-    import os
-
-    return dict(os.environ, HORUS_NAMESPACE=ns)
