@@ -39,16 +39,18 @@ def bridge(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.WARNING, format="horus bridge: %(levelname)s: %(message)s")
     logging.getLogger("horus.bridge").setLevel(logging.INFO)
-    try:
-        b = Bridge(pub=args.pub, sub=args.sub, connect=args.connect, listen=args.listen, mode=args.mode,
-                   prefix=args.prefix, scouting=False if args.no_scouting else None, config=args.config)
-        b.start()
-    except BridgeError as e:
-        raise CliError(str(e)) from None
     title = lambda s: (f"bridge {s.id[:8]} ({s.mode}, prefix {s.prefix}): {s.peers} peers, {s.routers} routers, "  # noqa: E731
                        f"{s.elapsed_s:.0f} s")
-    try:
-        with stop_on_signals() as stop:
+    # The signal handlers go in first: a Ctrl-C or SIGTERM while Zenoh starts only asks for a
+    # stop, which comes once start() returned (with the final statistics, as at any other time).
+    with stop_on_signals() as stop:
+        try:
+            b = Bridge(pub=args.pub, sub=args.sub, connect=args.connect, listen=args.listen, mode=args.mode,
+                       prefix=args.prefix, scouting=False if args.no_scouting else None, config=args.config)
+            b.start()
+        except BridgeError as e:
+            raise CliError(str(e)) from None
+        try:
             s = b.stats
             if args.json:
                 json_line({"event": "started", "id": s.id, "mode": s.mode, "prefix": s.prefix,
@@ -62,8 +64,8 @@ def bridge(args: argparse.Namespace) -> int:
                     json_line({"event": "stats", **s.as_dict()})
                 elif stdout_is_terminal():
                     _print(s, title(s))
-    finally:
-        final = b.stop()
+        finally:
+            final = b.stop()
     if args.json:
         json_line({"event": "stopped", **final.as_dict()})
     else:
