@@ -23,13 +23,14 @@ from bridge_harness import free_port
 def test_yaml_and_json5_configs(tmp_path):
     y = tmp_path / "b.yaml"
     y.write_text("mode: client\nconnect: tcp/10.0.0.2:7447\nprefix: robot1\nscouting: false\n"
-                 "pub:\n  - camera\n  - {topic: lidar, as: lidar_front, rate: 10, compression: lz4}\n"
+                 "pub:\n  - camera\n  - {topic: lidar, as: lidar_front, rate: 10, compression: lz4, congestion: block}\n"
                  "sub:\n  - {topic: cmd_vel, from: base, as: cmd_base, rate: 50}\n")
     c = load_config(y)
     assert c.mode == "client" and c.connect == ("tcp/10.0.0.2:7447",) and c.prefix == "robot1" and not c.scouting
     assert [r.topic for r in c.pub] == ["camera", "lidar"]
     lidar = c.pub[1]
-    assert (lidar.as_, lidar.rate, lidar.compression) == ("lidar_front", 10.0, "lz4")
+    assert (lidar.as_, lidar.rate, lidar.compression, lidar.congestion) == ("lidar_front", 10.0, "lz4", "block")
+    assert c.pub[0].congestion is None  # by kind: block for typed messages and data, drop for the memory types
     assert lidar.remote_name("pub") == "lidar_front" and lidar.local_name("pub") == "lidar"
     cmd = c.sub[0]
     assert (cmd.source, cmd.local_name("sub"), cmd.remote_name("sub"), cmd.rate) == ("base", "cmd_base", "cmd_vel", 50.0)
@@ -54,6 +55,8 @@ def test_yaml_and_json5_configs(tmp_path):
     ("pub: [{topic: x, rate: .inf}]\n", "rate inf must be a number"),
     ("pub: [{topic: x, rate: true}]\n", "rate True must be a number"),
     ("pub: [{topic: x, compression: gzip}]\n", "compression 'gzip' must be"),
+    ("pub: [{topic: x, congestion: wait}]\n", "congestion 'wait' must be 'drop'"),
+    ("sub: [{topic: x, congestion: block}]\n", "unknown key(s) 'congestion' in a sub entry"),
     ("pub: [{topic: x, from: a}]\n", "unknown key(s) 'from' in a pub entry"),
     ("sub: [{topic: x, compression: zstd}]\n", "unknown key(s) 'compression' in a sub entry"),
     ("sub: [{as: x}]\n", "a sub entry needs 'topic'"),

@@ -274,9 +274,9 @@ class Bridge:
         self._stop.set()
         if self._discovery is not None:
             self._discovery.join()
-        for f in self._out:
-            if f.thread is not None:
-                f.thread.join()
+        # The session closes before the forwarding threads are joined: a put blocked by a full
+        # queue (congestion "block") on a dead link then returns at once instead of after
+        # Zenoh's lease.
         z, self._zenoh = self._zenoh, None
         if z is not None:
             for s in z.subscribers:
@@ -288,6 +288,9 @@ class Bridge:
                 z.session.close()
             except Exception:  # noqa: BLE001
                 pass
+        for f in self._out:
+            if f.thread is not None:
+                f.thread.join()
         stats = self.stats
         with self._inject_lock:
             for f in self._out + self._in:
@@ -383,7 +386,7 @@ class Bridge:
         assert z is not None and topic is not None
         matched = threading.Event()  # a remote subscriber matches the key now (Zenoh's matching status)
         try:
-            pub = z.session.declare_publisher(f.key)
+            pub = z.session.declare_publisher(f.key, congestion_control=self._congestion(f, topic))
             listener = pub.declare_matching_listener(lambda st: matched.set() if st.matching else matched.clear())
             if pub.matching_status.matching:
                 matched.set()
@@ -407,6 +410,19 @@ class Bridge:
                 pub.undeclare()
             except Exception:  # noqa: BLE001
                 pass
+
+    @staticmethod
+    def _congestion(f: _Flow, topic: horus.Topic[Any]) -> Any:
+        """Zenoh's congestion control for an "out" topic: the rule's, else BLOCK for typed
+        messages and schemaless data (commands and status must not vanish in a full queue) and
+        DROP for the memory types (a sensor stream wants its newest frame, and the loss is counted)."""
+        import zenoh
+
+        how = f.rule.congestion
+        if how is None:
+            kind = horus.topic_info(f.local)
+            how = "block" if kind is not None and kind.kind in ("Record", "Data", "") else "drop"
+        return zenoh.CongestionControl.BLOCK if how == "block" else zenoh.CongestionControl.DROP
 
     def _forward_one(self, f: _Flow, topic: horus.Topic[Any], pub: Any, injected: set[int],
                      matched: threading.Event, state: dict[str, Any]) -> None:

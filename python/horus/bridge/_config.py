@@ -8,7 +8,7 @@ config file (YAML, or JSON5 for .json/.json5 files). docs/bridge.md documents ev
     scouting: true                # find peers on the LAN by multicast (peer mode)
     pub:                          # local topics sent out
       - camera
-      - {topic: lidar, as: lidar_front, rate: 10, compression: zstd}
+      - {topic: lidar, as: lidar_front, rate: 10, compression: zstd, congestion: drop}
     sub:                          # remote topics brought in
       - {topic: cmd_vel, from: base, as: cmd_vel_base, rate: 50}
 """
@@ -28,6 +28,7 @@ __all__ = ["BridgeConfig", "TopicRule", "BridgeError", "load_config", "MODES", "
 
 MODES = ("peer", "client", "router")
 COMPRESSIONS = ("zstd", "lz4")
+CONGESTIONS = ("drop", "block")
 DEFAULT_PORT = 7447
 _KEY_CHUNK = re.compile(r"[A-Za-z0-9_.\-]{1,100}")
 _ENDPOINT = re.compile(r"(tcp|udp|tls|quic|ws)/(\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]]+):(\d{1,5})(#\S*)?|unixsock-stream/\S+")
@@ -45,13 +46,16 @@ class TopicRule:
     """One forwarded topic. For `pub`: `topic` is the local name, `as_` the name on the network
     (key horus/<prefix>/<as_>). For `sub`: `topic` is the remote name, `source` the remote
     prefix ("*": any), `as_` the local name. rate: at most this many messages per second (None:
-    all). compression: "zstd", "lz4" or None (pub only: the receiver reads it from the sample)."""
+    all). compression: "zstd", "lz4" or None (pub only: the receiver reads it from the sample).
+    congestion (pub only): "drop" or "block" when Zenoh's queue is full; None: "block" for typed
+    messages and schemaless data, "drop" for images, depth images, point clouds and tensors."""
 
     topic: str
     as_: str = ""
     source: str = "*"
     rate: Optional[float] = None
     compression: Optional[str] = None
+    congestion: Optional[str] = None
 
     def local_name(self, direction: str) -> str:
         """The local topic of this rule in `direction` ("pub" or "sub")."""
@@ -114,14 +118,24 @@ def _compression(v: Any, where: str) -> Optional[str]:
     return str(v)
 
 
-_PUB_KEYS = {"topic", "as", "rate", "compression"}
+def _congestion(v: Any, where: str) -> Optional[str]:
+    if v is None:
+        return None
+    if v not in CONGESTIONS:
+        raise _err(where, f"congestion {v!r} must be 'drop' (Zenoh drops the newest sample when its queue is full) "
+                          "or 'block' (the bridge waits; its own ring then drops the oldest)")
+    return str(v)
+
+
+_PUB_KEYS = {"topic", "as", "rate", "compression", "congestion"}
 _SUB_KEYS = {"topic", "as", "from", "rate"}
 
 
 def _rule(entry: Any, direction: str, where: str) -> TopicRule:
     if isinstance(entry, TopicRule):
         entry = {"topic": entry.topic, "as": entry.as_ or None, "rate": entry.rate,
-                 **({"compression": entry.compression} if direction == "pub" else {"from": entry.source})}
+                 **({"compression": entry.compression, "congestion": entry.congestion} if direction == "pub"
+                    else {"from": entry.source})}
     if isinstance(entry, str):
         return TopicRule(_name(entry, "topic", where))
     if not isinstance(entry, Mapping):
@@ -140,7 +154,8 @@ def _rule(entry: Any, direction: str, where: str) -> TopicRule:
     if source != "*":
         check_prefix(source, where)
     return TopicRule(topic=topic, as_=as_, source=source, rate=_rate(entry.get("rate"), where),
-                     compression=_compression(entry.get("compression"), where))
+                     compression=_compression(entry.get("compression"), where),
+                     congestion=_congestion(entry.get("congestion"), where))
 
 
 def _endpoints(v: Any, what: str, where: str) -> tuple[str, ...]:
