@@ -66,7 +66,7 @@ NB_MODULE(_core, m) {
     // Objects that a parked daemon thread still holds at exit are not leaks of ours.
     nb::set_leak_warnings(false);
     nb::module_::import_("atexit").attr("register")(
-        nb::cpp_function([] { horus::py::python_exiting.store(true, std::memory_order_release); }));
+        nb::cpp_function([] { horus::py::on_python_exit(); }));
     m.def("_seal_all_views", &horus::py::seal_all_views,
           "Makes every writable NumPy view of a held message read-only (runs before os.fork(): "
           "parent and child share those payloads from then on).");
