@@ -13,10 +13,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import horus
 from horus._foxglove import ConversionError, decode
+from horus._publisher import open_publisher
 from horus.bag._args import check_progress, check_stop, topic_list
 from horus.bag._errors import BagError
 from horus.bag._file import BagFile
@@ -55,24 +56,9 @@ def _check_number(name: str, v: Any, low: float, low_ok: bool, what: str) -> flo
 
 def _publisher(name: str, metadata: dict[str, str], msg: object) -> horus.Topic[Any]:
     kind = metadata.get("horus.kind", "")
-    mtype: Any
-    if isinstance(msg, horus.Tensor):
-        rec = msg.record_type
-        mtype = cast(Any, horus.Tensor)[rec] if rec is not None else horus.Tensor
-    elif isinstance(msg, (horus.Image, horus.DepthImage, horus.PointCloud, horus.TypedMessage)):
-        mtype = type(msg)
-    else:
-        mtype = None  # schemaless
     cap_text = metadata.get("horus.capacity", "")
-    cap = int(cap_text) if cap_text.isdigit() else None
     try:
-        try:
-            return horus.Topic(name, None, cap) if mtype is None else horus.Topic(mtype, name, cap)
-        except ValueError as e:
-            if cap is None or "capacity" not in str(e):
-                raise
-            # the topic exists with another capacity: use it as it is
-            return horus.Topic(name) if mtype is None else horus.Topic(mtype, name)
+        return open_publisher(name, msg, int(cap_text) if cap_text.isdigit() else None)
     except (TypeError, ValueError, horus.HorusError) as e:
         raise BagError(f"cannot publish the recorded {kind or 'data'} topic {name!r} here: {e}") from None
 

@@ -26,11 +26,12 @@ import threading
 import time
 import weakref
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Optional
 
 import horus
 from horus._discovery import BRIDGE_NODE
+from horus._publisher import open_publisher
 from horus.bag._discovery import declare_topic_type
 from horus._foxglove._types import ConversionError
 from horus.bridge import _wire
@@ -94,11 +95,6 @@ def _listed(v: Any) -> Any:
     return list(v)
 
 
-def _kind_class(kind: str) -> Any:
-    return {"Image": horus.Image, "DepthImage": horus.DepthImage, "PointCloud": horus.PointCloud,
-            "Tensor": horus.Tensor}[kind]
-
-
 class _Flow:
     """One rule's state: its stats (one writer: the thread or callback of this flow)."""
 
@@ -115,6 +111,9 @@ class _Flow:
         self.logged: dict[str, float] = {}
         self.thread: Optional[threading.Thread] = None
         self.published = False  # in: a sample was published on the local topic
+        self.out_seq = 0  # out: the sequence number of the next sample
+        self.next_layout = 0.0  # out: monotonic time when the record layout goes with a sample again
+        self.typed = False  # out: the topic's record type (if any) is declared in this process
 
     def error(self, what: str, message: str, level: int = logging.WARNING) -> None:
         self.stats.last_error = message
@@ -197,9 +196,8 @@ class Bridge:
         if scouting is not None:
             args["scouting"] = scouting
         cfg = base.merged(config_from_dict(args))
-        if mode is not None:
-            cfg = BridgeConfig(mode=mode, connect=cfg.connect, listen=cfg.listen, prefix=cfg.prefix,
-                               scouting=cfg.scouting, pub=cfg.pub, sub=cfg.sub)
+        if mode is not None:  # an explicit mode wins, "peer" included (merged() keeps a config's mode)
+            cfg = replace(cfg, mode=mode)
         if not cfg.pub and not cfg.sub and cfg.mode != "router":
             raise BridgeError("name topics to send (pub) or to bring in (sub); only a router bridges none")
         self.config = cfg
@@ -395,11 +393,10 @@ class Bridge:
             f.error("declare", f"cannot declare the Zenoh publisher {f.key}: {e}", logging.ERROR)
             return
         injected = self._injected.setdefault(f.local, set())
-        state = {"seq": 0, "next_layout": 0.0, "typed": False}
         try:
             while not self._stop.is_set():
                 try:
-                    self._forward_one(f, topic, pub, injected, matched, state)
+                    self._forward_one(f, topic, pub, injected, matched)
                 except Exception as e:  # noqa: BLE001 (a failing message must not end the topic's thread)
                     f.stats.errors += 1
                     f.error("internal", f"{type(e).__name__}: {e}", logging.ERROR)
@@ -425,11 +422,11 @@ class Bridge:
         return zenoh.CongestionControl.BLOCK if how == "block" else zenoh.CongestionControl.DROP
 
     def _forward_one(self, f: _Flow, topic: horus.Topic[Any], pub: Any, injected: set[int],
-                     matched: threading.Event, state: dict[str, Any]) -> None:
+                     matched: threading.Event) -> None:
         """Receives (waiting up to 0.1 s) and forwards one message of an "out" topic."""
-        if not state["typed"]:
+        if not f.typed:
             try:
-                state["typed"] = declare_topic_type(topic) or topic.layout_hash == 0
+                f.typed = declare_topic_type(topic) or topic.layout_hash == 0
             except ConversionError as e:
                 f.stats.errors += 1
                 f.error("type", str(e))
@@ -438,7 +435,7 @@ class Bridge:
         try:
             msg = topic.recv(_RECV_SLICE)
         except TypeError as e:  # a record type not declared here yet
-            state["typed"] = False
+            f.typed = False
             f.error("type", str(e))
             self._stop.wait(0.05)
             return
@@ -454,14 +451,15 @@ class Bridge:
                 injected.difference_update({s for s in injected if s < ring_seq})
         if not f.admit():
             return
-        kind, h = _wire.type_key(msg)
+        key = _wire.type_key(msg)
+        kind, h = key
         now = time.monotonic()
-        with_layouts = bool(h) and now >= state["next_layout"]
+        with_layouts = bool(h) and now >= f.next_layout
         if with_layouts:
-            state["next_layout"] = now + LAYOUT_INTERVAL if state["seq"] >= 2 else 0.0
+            f.next_layout = now + LAYOUT_INTERVAL if f.out_seq >= 2 else 0.0
         try:
-            payload, attachment = _wire.encode(msg, state["seq"], self.id, compression=f.rule.compression,
-                                               with_layouts=with_layouts, capacity=topic.capacity)
+            payload, attachment = _wire.encode(msg, f.out_seq, self.id, compression=f.rule.compression,
+                                               with_layouts=with_layouts, capacity=topic.capacity, key=key)
         except (ValueError, TypeError) as e:
             f.stats.errors += 1
             f.error("encode", f"cannot encode a message: {e}")
@@ -477,7 +475,7 @@ class Bridge:
             f.stats.errors += 1
             f.error("put", f"Zenoh put failed: {e}")
             return
-        state["seq"] += 1
+        f.out_seq += 1
         f.stats.messages += 1
         f.stats.bytes += len(payload)
         if not matched.is_set():
@@ -604,32 +602,15 @@ class Bridge:
             return False
         if isinstance(claim, int):
             f.stats.errors += 1
-            f.stats.last_error = (f"bridge process {claim} already bridges this topic in this namespace; "
-                                  "this bridge leaves it alone until that one stops")
-            f.error("claim", f.stats.last_error, logging.ERROR)
+            f.error("claim", f"bridge process {claim} already bridges this topic in this namespace; this bridge "
+                             "leaves it alone until that one stops", logging.ERROR)
             return False
         self._claims[f.local] = claim
         return True
 
     def _open_local(self, f: _Flow, h: _wire.Header, msg: object) -> bool:
-        mtype: Any
-        if h.kind == "Data":
-            mtype = None
-        elif h.kind == "Record":
-            mtype = type(msg)
-        elif h.kind == "Tensor" and h.layout_hash:
-            mtype = horus.Tensor[msg.record_type]  # type: ignore[attr-defined,misc]
-        else:
-            mtype = _kind_class(h.kind)
-        cap = h.capacity or None
-        name = f.local
         try:
-            try:
-                topic = horus.Topic(name, None, cap) if mtype is None else horus.Topic(mtype, name, cap)
-            except ValueError as e:
-                if cap is None or "capacity" not in str(e):
-                    raise
-                topic = horus.Topic(name) if mtype is None else horus.Topic(mtype, name)
+            topic = open_publisher(f.local, msg, h.capacity or None)
         except (TypeError, ValueError) as e:
             self._refuse(f, h, str(e))
             return False

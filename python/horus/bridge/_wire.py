@@ -150,11 +150,11 @@ def _data_payload(value: object) -> bytes:
 
 
 def encode(msg: object, seq: int, source: str, *, compression: str | None = None, with_layouts: bool = False,
-           capacity: int = 0) -> tuple[bytes, bytes]:
-    """(payload, attachment) of one message."""
+           capacity: int = 0, key: tuple[str, int] | None = None) -> tuple[bytes, bytes]:
+    """(payload, attachment) of one message; `key` is its type_key() if the caller has it."""
     att: dict[str, Any] = {_V: WIRE_VERSION, _SEQ: seq, _SOURCE: source}
     payload: bytes
-    kind, h = type_key(msg)
+    kind, h = key if key is not None else type_key(msg)
     if kind == "Data":
         payload = _data_payload(msg)
     else:
