@@ -239,7 +239,7 @@ struct VirtualTime {
 
     int64_t now() const { return t; }
     bool stopped() const { return trace.size() > 10'000; }  // a runaway loop fails the case instead of hanging
-    bool tick(std::size_t i) {
+    bool tick(std::size_t i, int64_t) {
         const Json& n = *nodes[i];
         trace.push_back(n["name"].text + "@" + std::to_string(t));
         const auto& d = n["tick_ns"].items;

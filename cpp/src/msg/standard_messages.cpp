@@ -22,6 +22,7 @@ std::vector<std::shared_ptr<const RecordLayout>> standard_message_layouts() {
         BatteryState::horus_layout().shared_from_this(),
         Detection2D::horus_layout().shared_from_this(),
         Detection3D::horus_layout().shared_from_this(),
+        Log::horus_layout().shared_from_this(),
     };
 }
 

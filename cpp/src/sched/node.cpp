@@ -1,23 +1,59 @@
-// node.cpp — Node (see node.hpp).
+// node.cpp — Node (see node.hpp): option checks, topics, stop requests.
 #include "horus/sched/node.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "horus/base/error.hpp"
+#include "horus/sched/realtime.hpp"
 #include "horus/sched/schedule.hpp"
 
 namespace horus {
+namespace {
+constexpr double kMaxSeconds = 1e6;  // budget, deadline, watchdog: up to 11.6 days
+
+void check_seconds(const std::string& node, const char* what, const std::optional<double>& v) {
+    if (v && !(*v > 0 && *v <= kMaxSeconds))
+        throw InvalidArgument("Node '" + node + "': " + what + " = " + schedule::number_text(*v) +
+                              " s is out of range; expected 0 < " + what + " <= 1e6 s (e.g. 300e-6 for 300 us)");
+}
+
+const NodeStats& empty_stats() {
+    static const NodeStats empty;
+    return empty;
+}
+}  // namespace
 
 Node::Node(Options options) : options_(std::move(options)) {
-    if (options_.name.empty()) throw InvalidArgument("Node name must not be empty");
-    if (!options_.tick) throw InvalidArgument("Node '" + options_.name + "': tick must be set");
+    const std::string& n = options_.name;
+    if (n.empty()) throw InvalidArgument("Node name must not be empty");
+    if (!options_.tick) throw InvalidArgument("Node '" + n + "': tick must be set");
     if (!schedule::rate_in_range(options_.rate))
-        throw InvalidArgument("Node '" + options_.name + "': rate = " + schedule::number_text(options_.rate) +
+        throw InvalidArgument("Node '" + n + "': rate = " + schedule::number_text(options_.rate) +
                               " Hz is out of range; expected " + schedule::number_text(schedule::kMinRateHz) +
                               " <= rate <= " + schedule::number_text(schedule::kMaxRateHz) + " Hz");
+    check_seconds(n, "budget", options_.budget);
+    check_seconds(n, "deadline", options_.deadline);
+    check_seconds(n, "watchdog", options_.watchdog);
+    if (static_cast<uint8_t>(options_.on_miss) > 3) throw InvalidArgument("Node '" + n + "': unknown on_miss value");
+    if (options_.on_miss == MissPolicy::SafeMode && !options_.safe_mode)
+        throw InvalidArgument("Node '" + n + "': on_miss = safe_mode needs a safe_mode callback (Options::safe_mode)");
+    validate_failure_policy(options_.failure_policy, "Node '" + n + "': failure_policy");
+    if (options_.priority && (*options_.priority < kMinFifoPriority || *options_.priority > kMaxFifoPriority))
+        throw InvalidArgument("Node '" + n + "': priority = " + std::to_string(*options_.priority) +
+                              " is out of range; expected 1 <= priority <= 99 (SCHED_FIFO, higher is more urgent)");
+    if (options_.core && (*options_.core < 0 || *options_.core > kMaxCore))
+        throw InvalidArgument("Node '" + n + "': core = " + std::to_string(*options_.core) +
+                              " is out of range; expected 0 <= core <= 1023");
     period_ns_ = schedule::period_ns(options_.rate);
     for (const auto& t : options_.subs) endpoint(t);
     for (const auto& t : options_.pubs) endpoint(t);
+}
+
+const NodeStats& Node::stats() const { return controller_ ? controller_->stats() : empty_stats(); }
+
+void Node::request_stop() {
+    if (stop_) stop_->store(true, std::memory_order_relaxed);
 }
 
 TopicEndpoint& Node::endpoint(const std::string& topic) {

@@ -142,8 +142,19 @@ NodeRegistration::NodeRegistration(const NodeDescription& node) {
         e.started_ns = realtime_ns();
         join_names(node.subs, e.subs, sizeof e.subs);
         join_names(node.pubs, e.pubs, sizeof e.pubs);
-        for (auto* stat : {&e.ticks, &e.overruns, &e.errors, &e.tick_ns_total, &e.tick_ns_max})
+        e.budget_ns = node.budget_ns;
+        e.deadline_ns = node.deadline_ns;
+        e.watchdog_ns = node.watchdog_ns;
+        e.on_miss = node.on_miss;
+        e.failure_policy = node.failure_policy;
+        e.priority = node.priority;
+        e.core = node.core;
+        e.own_thread = node.own_thread ? 1 : 0;
+        for (auto* stat : {&e.ticks, &e.overruns, &e.errors, &e.tick_ns_total, &e.tick_ns_max, &e.misses,
+                           &e.budget_overruns, &e.skipped, &e.restarts, &e.watchdog_expired, &e.safe_mode_entries,
+                           &e.tick_ns_p99, &e.jitter_ns_p50, &e.jitter_ns_p99, &e.jitter_ns_max})
             stat->store(0, std::memory_order_relaxed);
+        e.in_safe_mode.store(0, std::memory_order_relaxed);
         e.last_tick_ns.store(0, std::memory_order_relaxed);
         e.state.store(static_cast<uint32_t>(nl::NodeState::Live), std::memory_order_relaxed);
         entry_ = &e;
@@ -167,23 +178,30 @@ NodeRegistration& NodeRegistration::operator=(NodeRegistration&& other) noexcept
     return *this;
 }
 
-void NodeRegistration::ticked(int64_t tick_ns, bool overrun) noexcept {
+void NodeRegistration::update(const NodeStats& st, bool in_safe_mode, bool percentiles) noexcept {
     if (!entry_) return;
-    const uint64_t ns = tick_ns > 0 ? static_cast<uint64_t>(tick_ns) : 0;
-    entry_->ticks.store(entry_->ticks.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    if (overrun)
-        entry_->overruns.store(entry_->overruns.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    entry_->tick_ns_total.store(entry_->tick_ns_total.load(std::memory_order_relaxed) + ns,
-                                std::memory_order_relaxed);
-    if (ns > entry_->tick_ns_max.load(std::memory_order_relaxed))
-        entry_->tick_ns_max.store(ns, std::memory_order_relaxed);
+    constexpr auto relaxed = std::memory_order_relaxed;
+    entry_->ticks.store(st.ticks, relaxed);
+    entry_->overruns.store(st.overruns, relaxed);
+    entry_->errors.store(st.errors, relaxed);
+    entry_->tick_ns_total.store(static_cast<uint64_t>(st.total_tick_s * 1e9), relaxed);
+    entry_->tick_ns_max.store(static_cast<uint64_t>(st.max_tick_s * 1e9 + 0.5), relaxed);
+    entry_->misses.store(st.misses, relaxed);
+    entry_->budget_overruns.store(st.budget_overruns, relaxed);
+    entry_->skipped.store(st.skipped, relaxed);
+    entry_->restarts.store(st.restarts, relaxed);
+    entry_->watchdog_expired.store(st.watchdog_expired.load(relaxed), relaxed);
+    entry_->safe_mode_entries.store(st.safe_mode_entries, relaxed);
+    entry_->in_safe_mode.store(in_safe_mode ? 1 : 0, relaxed);
+    if (percentiles) {
+        entry_->tick_ns_p99.store(st.tick_ns.percentile(0.99), relaxed);
+        entry_->jitter_ns_p50.store(st.jitter_ns.percentile(0.50), relaxed);
+        entry_->jitter_ns_p99.store(st.jitter_ns.percentile(0.99), relaxed);
+        entry_->jitter_ns_max.store(st.jitter_ns.max(), relaxed);
+    }
     timespec t{};
     clock_gettime(CLOCK_REALTIME_COARSE, &t);
-    entry_->last_tick_ns.store(int64_t{t.tv_sec} * 1'000'000'000 + t.tv_nsec, std::memory_order_relaxed);
-}
-
-void NodeRegistration::errored() noexcept {
-    if (entry_) entry_->errors.store(entry_->errors.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    entry_->last_tick_ns.store(int64_t{t.tv_sec} * 1'000'000'000 + t.tv_nsec, relaxed);
 }
 
 void NodeRegistration::close() noexcept {
@@ -233,6 +251,25 @@ std::vector<NodeInfo> discover_nodes() {
             n.tick_ns_max = e.tick_ns_max.load(std::memory_order_relaxed);
             n.last_tick_ns = e.last_tick_ns.load(std::memory_order_relaxed);
             n.started_ns = e.started_ns;
+            n.misses = e.misses.load(std::memory_order_relaxed);
+            n.budget_overruns = e.budget_overruns.load(std::memory_order_relaxed);
+            n.skipped = e.skipped.load(std::memory_order_relaxed);
+            n.restarts = e.restarts.load(std::memory_order_relaxed);
+            n.watchdog_expired = e.watchdog_expired.load(std::memory_order_relaxed);
+            n.safe_mode_entries = e.safe_mode_entries.load(std::memory_order_relaxed);
+            n.tick_ns_p99 = e.tick_ns_p99.load(std::memory_order_relaxed);
+            n.jitter_ns_p50 = e.jitter_ns_p50.load(std::memory_order_relaxed);
+            n.jitter_ns_p99 = e.jitter_ns_p99.load(std::memory_order_relaxed);
+            n.jitter_ns_max = e.jitter_ns_max.load(std::memory_order_relaxed);
+            n.in_safe_mode = e.in_safe_mode.load(std::memory_order_relaxed) != 0;
+            n.budget_ns = e.budget_ns;
+            n.deadline_ns = e.deadline_ns;
+            n.watchdog_ns = e.watchdog_ns;
+            n.on_miss = e.on_miss;
+            n.failure_policy = e.failure_policy;
+            n.priority = e.priority;
+            n.core = e.core;
+            n.own_thread = e.own_thread != 0;
             nodes.push_back(std::move(n));
         }
     }

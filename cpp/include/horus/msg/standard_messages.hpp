@@ -153,6 +153,17 @@ HORUS_MESSAGE(Detection3D,
     (Vector3, size),
     (Quaternion, orientation));
 
+/// A log line of a node (rcl_interfaces/Log, foxglove.Log): `level` as Python's logging
+/// numbers it (10 debug, 20 info, 30 warning, 40 error), the process id, the node's
+/// `name` and the `message` (UTF-8, cut at 1023 bytes on a character boundary by the
+/// node loggers). The time is the message's timestamp_ns (CLOCK_REALTIME). Nodes'
+/// log_* methods publish these on the topic "horus.log" (`horus log` follows it).
+HORUS_MESSAGE(Log,
+    (uint8_t, level),
+    (int32_t, pid),
+    (horus::String<64>, name),
+    (horus::String<1024>, message));
+
 /// The layouts of every message above, in declaration order (Python's horus.msg is
 /// built from this list).
 std::vector<std::shared_ptr<const RecordLayout>> standard_message_layouts();

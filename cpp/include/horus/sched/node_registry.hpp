@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "horus/sched/tick_stats.hpp"
 #include "horus/session/participant.hpp"
 
 namespace horus {
@@ -35,7 +36,7 @@ namespace horus {
 namespace node_registry_layout {
 
 inline constexpr uint64_t kRegistryMagic = 0x5345444f4e5355ull;  // "USNODES"
-inline constexpr uint32_t kRegistryVersion = 2;
+inline constexpr uint32_t kRegistryVersion = 3;
 inline constexpr uint32_t kMaxNodes = 128;
 inline constexpr std::size_t kNameCapacity = 64;
 inline constexpr std::size_t kTopicsCapacity = 2048;  // topic names, '\n'-separated
@@ -55,6 +56,14 @@ struct alignas(64) NodeEntry {
     int64_t started_ns;           // CLOCK_REALTIME when the run registered it
     char subs[kTopicsCapacity];   // NUL-terminated; names that do not fit are left out
     char pubs[kTopicsCapacity];
+    int64_t budget_ns;            // 0: none
+    int64_t deadline_ns;          // 0: none
+    int64_t watchdog_ns;          // 0: none
+    uint32_t on_miss;             // MissPolicy
+    uint32_t failure_policy;      // FailurePolicy::Kind
+    int32_t priority;             // SCHED_FIFO priority asked for, 0: none
+    int32_t core;                 // CPU asked for, -1: none
+    uint32_t own_thread;          // 1: the node runs in a thread of its own
     // Owner thread only (relaxed); anyone reads.
     alignas(64) std::atomic<uint64_t> ticks;
     std::atomic<uint64_t> overruns;
@@ -62,6 +71,17 @@ struct alignas(64) NodeEntry {
     std::atomic<uint64_t> tick_ns_total;
     std::atomic<uint64_t> tick_ns_max;
     std::atomic<int64_t> last_tick_ns;  // CLOCK_REALTIME at the end of the latest tick
+    std::atomic<uint64_t> misses;
+    std::atomic<uint64_t> budget_overruns;
+    std::atomic<uint64_t> skipped;
+    std::atomic<uint64_t> restarts;
+    std::atomic<uint64_t> watchdog_expired;
+    std::atomic<uint64_t> safe_mode_entries;
+    std::atomic<uint64_t> tick_ns_p99;    // refreshed every 16 ticks (tick_stats.hpp histogram)
+    std::atomic<uint64_t> jitter_ns_p50;
+    std::atomic<uint64_t> jitter_ns_p99;
+    std::atomic<uint64_t> jitter_ns_max;
+    std::atomic<uint32_t> in_safe_mode;
 };
 
 struct NodeRegistryControl {
@@ -82,6 +102,10 @@ struct NodeDescription {
     int64_t order = 0;
     std::vector<std::string> subs{};
     std::vector<std::string> pubs{};
+    int64_t budget_ns = 0, deadline_ns = 0, watchdog_ns = 0;
+    uint32_t on_miss = 0, failure_policy = 0;
+    int32_t priority = 0, core = -1;
+    bool own_thread = false;
 };
 
 /// One node of a running run(): listed while the object lives (when the table of
@@ -98,10 +122,8 @@ class NodeRegistration {
     NodeRegistration(const NodeRegistration&) = delete;
     NodeRegistration& operator=(const NodeRegistration&) = delete;
 
-    /// After a tick of `tick_ns` nanoseconds (`overrun`: it took longer than the period).
-    void ticked(int64_t tick_ns, bool overrun) noexcept;
-    /// A tick raised.
-    void errored() noexcept;
+    /// Copies `stats` into the entry (percentiles too when `percentiles`), stamps last_tick_ns.
+    void update(const NodeStats& stats, bool in_safe_mode, bool percentiles) noexcept;
     /// Frees the entry now (the destructor does it otherwise).
     void close() noexcept;
     bool listed() const { return entry_ != nullptr; }
@@ -121,6 +143,13 @@ struct NodeInfo {
     uint64_t ticks = 0, overruns = 0, errors = 0;
     uint64_t tick_ns_total = 0, tick_ns_max = 0;
     int64_t last_tick_ns = 0, started_ns = 0;
+    uint64_t misses = 0, budget_overruns = 0, skipped = 0, restarts = 0, watchdog_expired = 0;
+    uint64_t safe_mode_entries = 0, tick_ns_p99 = 0, jitter_ns_p50 = 0, jitter_ns_p99 = 0, jitter_ns_max = 0;
+    bool in_safe_mode = false;
+    int64_t budget_ns = 0, deadline_ns = 0, watchdog_ns = 0;
+    uint32_t on_miss = 0, failure_policy = 0;
+    int32_t priority = 0, core = -1;
+    bool own_thread = false;
 };
 
 /// Every listed node of a live process in this namespace, sorted by name, then pid.

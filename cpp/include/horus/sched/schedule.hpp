@@ -85,12 +85,17 @@ inline std::string number_text(double v) {
     return std::string(buf, res.ptr);
 }
 
+/// What a tick call did (Env::tick's result; a bool true is kRan, false is kStop).
+enum TickOutcome : int { kStop = 0, kRan = 1, kDropped = 2 };
+
 /// The loop of horus::run over an abstract clock, for nodes already in tick order
 /// with periods `period` (not empty). `env` provides:
 ///   int64_t now();                         the clock, in ns
 ///   bool stopped();                        polled before each round and tick
-///   bool tick(size_t i);                   runs node i; false stops the run at once
-///   void ticked(size_t i, int64_t start, int64_t after, bool overrun);   after each good tick
+///   int tick(size_t i, int64_t due);       node i's slot due at `due`: kRan (it ticked),
+///                                          kDropped (the node's policy dropped the slot),
+///                                          kStop (stop the run at once)
+///   void ticked(size_t i, int64_t start, int64_t after, bool overrun);   after each kRan
 ///   void sleep_until(int64_t t);           may return early (the loop re-checks)
 /// horus::run passes the steady clock; the tests pass a virtual clock.
 template <class Env>
@@ -103,9 +108,10 @@ void run_rounds(const std::vector<int64_t>& period, std::optional<double> durati
         if (end && now >= *end) return;
         for (auto i = next_to_tick(due, now, 0); i && !env.stopped(); i = next_to_tick(due, now, *i + 1)) {
             const int64_t t0 = env.now();
-            if (!env.tick(*i)) return;
+            const int outcome = static_cast<int>(env.tick(*i, due[*i]));
+            if (outcome == kStop) return;
             const int64_t after = env.now();
-            env.ticked(*i, t0, after, overran(t0, after, period[*i]));
+            if (outcome == kRan) env.ticked(*i, t0, after, overran(t0, after, period[*i]));
             due[*i] = next_due_ns(due[*i], period[*i], after);
         }
         env.sleep_until(wake_ns(due, end));
