@@ -163,6 +163,7 @@ rep = [
     (r"def _topics\(\) -> list:", "def _topics() -> list[dict[str, Any]]:"),
     (r"def _topic\(name: str\) -> object:", "def _topic(name: str) -> dict[str, Any] | None:"),
     (r"def _nodes\(\) -> list:", "def _nodes() -> list[dict[str, Any]]:"),
+    (r"def stats\(self\) -> dict:", "def stats(self) -> dict[str, Any]:"),
     (r"def _layout_bundle\(layout_hash: int\) -> object:", "def _layout_bundle(layout_hash: int) -> list[str] | None:"),
     (r"def block_ref\(msg: object \| None\) -> tuple:", "def block_ref(msg: object | None) -> tuple[int, int, int, int]:"),
     (r"^ENCODINGS: dict = \.\.\.", "#: encoding name -> (channels, bytes per pixel, dtype name), as in the spec's table.\nENCODINGS: dict[str, tuple[int, int, str]] = ..."),

@@ -57,6 +57,7 @@ def pytest_sessionfinish(session, exitstatus):
 
     gc.unfreeze()  # see no_leak: whatever it froze may be garbage by now
     gc.collect()
+    horus._core._close_log_topic()  # node logs: the open log topic keeps its latest lines, by design
     stats = horus.pool_stats()
     if stats.blocks_in_use:
         sys.stderr.write(

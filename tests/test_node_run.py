@@ -73,11 +73,17 @@ def test_init_and_shutdown_must_be_callable(hook):
         Node(name="n", tick=noop, **{hook: 42})
 
 
-@pytest.mark.parametrize("name", ["", None, 5])
+@pytest.mark.parametrize("name", ["", 5, b"n"])
 def test_bad_node_name(name):
     with pytest.raises((ValueError, TypeError), match="name") as exc:
         Node(name=name, tick=noop)
     assert repr(name) in str(exc.value)
+
+
+def test_a_node_without_a_name_gets_a_unique_one():
+    # As in horus-robotics: Node(tick=fn) names itself node_<8 hex digits>.
+    a, b = Node(tick=noop), Node(tick=noop)
+    assert a.name.startswith("node_") and len(a.name) == 13 and a.name != b.name
 
 
 @pytest.mark.parametrize("order", [1.5, "0", None, True])

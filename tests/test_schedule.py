@@ -94,7 +94,7 @@ class VirtualTime:
     def stopped(self):
         return len(self.trace) > 10_000  # a runaway loop fails the case instead of hanging
 
-    def tick(self, i):
+    def tick(self, i, due):
         node = self.nodes[i]
         self.trace.append(f"{node['name']}@{self.t}")
         durations = node["tick_ns"]

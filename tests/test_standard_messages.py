@@ -21,7 +21,7 @@ from horus import Topic
 DECL_PATH = Path(__file__).resolve().parent / "data" / "standard_messages_decl.py"
 
 STANDARD = ["Vector3", "Point", "Quaternion", "Pose", "Twist", "Transform", "TransformStamped", "CmdVel", "Pose2D",
-            "Imu", "Odometry", "JointState", "LaserScan", "NavSatFix", "BatteryState", "Detection2D", "Detection3D"]
+            "Imu", "Odometry", "JointState", "LaserScan", "NavSatFix", "BatteryState", "Detection2D", "Detection3D", "Log"]
 TOP_LEVEL = ["BatteryState", "CmdVel", "Imu", "JointState", "LaserScan", "Odometry", "Pose", "Pose2D",
              "TransformStamped", "Twist"]
 

@@ -1,12 +1,13 @@
 // bind_discovery.cpp — discovery for Python: the raw tables behind horus.topics() and
 // horus.nodes() (python/horus/_discovery.py turns them into documented dataclasses), and
-// the node registration horus.run() holds for each node while it runs.
+// (horus.run lists its nodes through bind_sched.cpp's _TickController).
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
 #include "horus/msg/message.hpp"
 #include "horus/sched/node_registry.hpp"
+#include "horus/sched/tick_policy.hpp"
 #include "horus/topic/layout_registry.hpp"
 #include "horus/topic/topic_discovery.hpp"
 
@@ -97,27 +98,31 @@ void bind_discovery(nb::module_& m) {
                 d["tick_ns_max"] = n.tick_ns_max;
                 d["last_tick_ns"] = n.last_tick_ns;
                 d["started_ns"] = n.started_ns;
+                d["misses"] = n.misses;
+                d["budget_overruns"] = n.budget_overruns;
+                d["skipped"] = n.skipped;
+                d["restarts"] = n.restarts;
+                d["watchdog_expired"] = n.watchdog_expired;
+                d["safe_mode_entries"] = n.safe_mode_entries;
+                d["in_safe_mode"] = n.in_safe_mode;
+                d["tick_ns_p99"] = n.tick_ns_p99;
+                d["jitter_ns_p50"] = n.jitter_ns_p50;
+                d["jitter_ns_p99"] = n.jitter_ns_p99;
+                d["jitter_ns_max"] = n.jitter_ns_max;
+                d["budget_ns"] = n.budget_ns;
+                d["deadline_ns"] = n.deadline_ns;
+                d["watchdog_ns"] = n.watchdog_ns;
+                d["on_miss"] = miss_policy_name(static_cast<MissPolicy>(n.on_miss & 3));
+                d["failure_policy"] = failure_policy_name(static_cast<FailurePolicy::Kind>(n.failure_policy & 3));
+                d["priority"] = n.priority;
+                d["core"] = n.core;
+                d["own_thread"] = n.own_thread;
                 out.append(d);
             }
             return out;
         },
         "Every running node of this namespace as dicts (horus.nodes() wraps them).");
 
-    nb::class_<NodeRegistration>(m, "_NodeRegistration",
-                                 "A node listed in the namespace's node registry while horus.run() runs it.")
-        .def(
-            "__init__",
-            [](NodeRegistration* self, const std::string& name, double rate_hz, int64_t order,
-               const std::vector<std::string>& subs, const std::vector<std::string>& pubs) {
-                new (self) NodeRegistration(
-                    NodeDescription{name, node_registry_layout::Language::Python, rate_hz, order, subs, pubs});
-            },
-            nb::arg("name"), nb::arg("rate_hz"), nb::arg("order"), nb::arg("subs"), nb::arg("pubs"))
-        .def("ticked", &NodeRegistration::ticked, nb::arg("tick_ns"), nb::arg("overrun"),
-             "Counts one tick of `tick_ns` nanoseconds.")
-        .def("errored", &NodeRegistration::errored, "Counts one tick that raised.")
-        .def("close", &NodeRegistration::close, "Removes the node from the registry.")
-        .def_prop_ro("listed", &NodeRegistration::listed, "False when the registry was full.");
 }
 
 }  // namespace horus::py

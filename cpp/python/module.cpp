@@ -20,6 +20,7 @@ void bind_topic(nb::module_& m);
 void bind_record(nb::module_& m);
 void bind_payload(nb::module_& m);
 void bind_discovery(nb::module_& m);
+void bind_sched(nb::module_& m);
 }  // namespace horus::py
 
 namespace horus::py {
@@ -44,6 +45,7 @@ NB_MODULE(_core, m) {
     horus::py::bind_payload(m);
     horus::py::bind_topic(m);
     horus::py::bind_discovery(m);
+    horus::py::bind_sched(m);
     nb::dict encodings;
     for (int i = 0; i < horus::kEncodingCount; ++i) {
         const auto& info = horus::encoding_info(static_cast<horus::Encoding>(i));

@@ -39,7 +39,7 @@ from horus.msg import (
     TransformStamped,
     Twist,
 )
-from horus._node import Node, NodeStats
+from horus._node import FailurePolicy, Miss, Node, NodeStats, ms, us
 from horus._scheduler import NodeError, run
 from horus._discovery import Endpoint, NodeInfo, TopicInfo, nodes, topic_info, topics
 from horus._version import __version__  # written by CMake from the VERSION file
@@ -136,9 +136,13 @@ __all__ = [
     "StaleReference",
     "Tensor",
     "Topic",
+    "FailurePolicy",
+    "Miss",
     "Node",
     "NodeError",
     "NodeStats",
+    "ms",
+    "us",
     "run",
     "Endpoint",
     "NodeInfo",

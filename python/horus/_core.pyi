@@ -797,25 +797,104 @@ def _nodes() -> list[dict[str, Any]]:
     Every running node of this namespace as dicts (horus.nodes() wraps them).
     """
 
-class _NodeRegistration:
+class _TickController:
     """
-    A node listed in the namespace's node registry while horus.run() runs it.
+    One node's budget, deadline, miss and failure policy, statistics and watchdog for horus.run (tick_controller.hpp).
     """
 
-    def __init__(self, name: str, rate_hz: float, order: int, subs: Sequence[str], pubs: Sequence[str]) -> None: ...
+    def __init__(self, period_ns: int, budget_ns: int, deadline_ns: int, on_miss: str, failure_policy: str, max_restarts: int, backoff_s: float, max_failures: int, cooldown_s: float, watchdog_ns: int) -> None: ...
 
-    def ticked(self, tick_ns: int, overrun: bool) -> None:
-        """Counts one tick of `tick_ns` nanoseconds."""
+    def configure(self, budget_ns: int, deadline_ns: int, on_miss: str, failure_policy: str, max_restarts: int, backoff_s: float, max_failures: int, cooldown_s: float, watchdog_ns: int) -> None:
+        """A new run with these rules; the statistics go on accumulating."""
 
-    def errored(self) -> None:
-        """Counts one tick that raised."""
+    def list(self, name: str, rate_hz: float, order: int, subs: Sequence[str], pubs: Sequence[str], priority: int, core: int, own_thread: bool) -> None:
+        """Lists the node in discovery until close()."""
 
     def close(self) -> None:
-        """Removes the node from the registry."""
+        """Writes the final statistics and leaves discovery."""
+
+    def gate(self, now_ns: int) -> int:
+        """
+        0 run, 1 restart (init first), 2 skip after a miss, 3 suppressed, 4 restart backoff.
+        """
+
+    def started(self, due_ns: int, start_ns: int) -> None: ...
+
+    def finished(self, due_ns: int, start_ns: int, end_ns: int) -> int:
+        """0 ok, 1 missed, 2 safe mode, 3 stop."""
+
+    def failed(self, now_ns: int) -> int:
+        """
+        0 fatal, 1 restart, 2 dropped, 3 suppressed, 4 ignored, 5 restarts exhausted.
+        """
+
+    def restarted(self) -> None: ...
+
+    def take_miss_report(self, now_ns: int) -> int: ...
+
+    def take_failure_report(self, now_ns: int) -> int: ...
+
+    def watchdog_check(self, now_ns: int) -> bool: ...
 
     @property
-    def listed(self) -> bool:
-        """False when the registry was full."""
+    def watchdog_ns(self) -> int: ...
+
+    @property
+    def in_tick_since(self) -> int: ...
+
+    @property
+    def budget_ns(self) -> int: ...
+
+    @property
+    def deadline_ns(self) -> int: ...
+
+    @property
+    def on_miss(self) -> str: ...
+
+    @property
+    def restarts(self) -> int: ...
+
+    @property
+    def in_safe_mode(self) -> bool: ...
+
+    @property
+    def listed(self) -> bool: ...
+
+    def stats(self) -> dict[str, Any]:
+        """The node's statistics."""
+
+def _publish_log(level: int, node: str, text: str, echo: bool) -> None:
+    """Publishes one Log line on 'horus.log' (node_log.hpp)."""
+
+def _log_lines_dropped() -> int: ...
+
+def _close_log_topic() -> None:
+    """Closes this process's log topic (node_log.hpp)."""
+
+def _set_fifo_priority(priority: int) -> str:
+    """SCHED_FIFO for the calling thread; '' or why it was refused."""
+
+def _pin_to_core(core: int) -> str:
+    """Pins the calling thread; '' or why it was refused."""
+
+def _lock_memory() -> str:
+    """
+    mlockall(MCL_CURRENT|MCL_FUTURE|MCL_ONFAULT); '' or why it was refused.
+    """
+
+def _unlock_memory() -> None:
+    """munlockall()."""
+
+def _allowed_cores() -> list[int]: ...
+
+def _rt_spin_ns() -> int:
+    """
+    How long before a due time a run with rt polls the clock (HORUS_RT_SPIN_US).
+    """
+
+def _set_timer_slack_ns(ns: int) -> None: ...
+
+def _timer_slack_ns() -> int: ...
 
 #: encoding name -> (channels, bytes per pixel, dtype name), as in the spec's table.
 ENCODINGS: dict[str, tuple[int, int, str]] = ...

@@ -115,6 +115,35 @@ class NodeInfo:
     last_tick_ns: int
     #: CLOCK_REALTIME nanoseconds when the run started it.
     started_ns: int
+    #: Ticks that ended later than due + deadline.
+    misses: int = 0
+    #: Ticks that ran longer than the budget.
+    budget_overruns: int = 0
+    #: Due slots the policies dropped (on_miss "skip", failure_policy skip or restart backoff).
+    skipped: int = 0
+    #: Inits re-run by failure_policy "restart".
+    restarts: int = 0
+    #: Ticks still running after the watchdog time.
+    watchdog_expired: int = 0
+    #: Times the node went into safe mode, and whether it is in it now.
+    safe_mode_entries: int = 0
+    in_safe_mode: bool = False
+    #: 99th percentile of the tick time (log-linear histogram: at most 12.5 % above).
+    p99_tick_s: float = 0.0
+    #: How late ticks started against their ideal time: p50, p99, max.
+    jitter_p50_s: float = 0.0
+    jitter_p99_s: float = 0.0
+    jitter_max_s: float = 0.0
+    #: The node's settings: seconds (None: not set), policy names, SCHED_FIFO priority and CPU (None: not set).
+    budget_s: Optional[float] = None
+    deadline_s: Optional[float] = None
+    watchdog_s: Optional[float] = None
+    on_miss: str = "warn"
+    failure_policy: str = "fatal"
+    priority: Optional[int] = None
+    core: Optional[int] = None
+    #: Whether it ticks in a thread of its own.
+    own_thread: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """The fields as a JSON-ready dict."""
@@ -153,5 +182,14 @@ def nodes() -> list[NodeInfo]:
             name=d["name"], pid=d["pid"], language=d["language"], rate_hz=d["rate_hz"], order=d["order"],
             subs=tuple(d["subs"]), pubs=tuple(d["pubs"]), ticks=ticks, overruns=d["overruns"],
             errors=d["errors"], mean_tick_s=d["tick_ns_total"] / ticks / 1e9 if ticks else 0.0,
-            max_tick_s=d["tick_ns_max"] / 1e9, last_tick_ns=d["last_tick_ns"], started_ns=d["started_ns"]))
+            max_tick_s=d["tick_ns_max"] / 1e9, last_tick_ns=d["last_tick_ns"], started_ns=d["started_ns"],
+            misses=d["misses"], budget_overruns=d["budget_overruns"], skipped=d["skipped"], restarts=d["restarts"],
+            watchdog_expired=d["watchdog_expired"], safe_mode_entries=d["safe_mode_entries"],
+            in_safe_mode=d["in_safe_mode"], p99_tick_s=d["tick_ns_p99"] / 1e9, jitter_p50_s=d["jitter_ns_p50"] / 1e9,
+            jitter_p99_s=d["jitter_ns_p99"] / 1e9, jitter_max_s=d["jitter_ns_max"] / 1e9,
+            budget_s=d["budget_ns"] / 1e9 if d["budget_ns"] else None,
+            deadline_s=d["deadline_ns"] / 1e9 if d["deadline_ns"] else None,
+            watchdog_s=d["watchdog_ns"] / 1e9 if d["watchdog_ns"] else None, on_miss=d["on_miss"],
+            failure_policy=d["failure_policy"], priority=d["priority"] or None,
+            core=d["core"] if d["core"] >= 0 else None, own_thread=d["own_thread"]))
     return out

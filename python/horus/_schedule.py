@@ -77,6 +77,9 @@ def wake_ns(due_ns: Sequence[int], end: Optional[int]) -> int:
     return wake if end is None else min(wake, end)
 
 
+STOP, RAN, DROPPED = 0, 1, 2  # what Env.tick did (True is RAN, False is STOP)
+
+
 class Env(Protocol):
     """What run_rounds needs from its caller: a clock, the nodes' ticks, a way to wait."""
 
@@ -84,9 +87,9 @@ class Env(Protocol):
 
     def stopped(self) -> bool: ...  # polled before each round and tick
 
-    def tick(self, i: int) -> bool: ...  # runs node i; False stops the run at once (or it raises)
+    def tick(self, i: int, due: int) -> int: ...  # node i's slot due at ``due``: RAN, DROPPED or STOP
 
-    def ticked(self, i: int, start: int, after: int, overrun: bool) -> None: ...  # after each good tick
+    def ticked(self, i: int, start: int, after: int, overrun: bool) -> None: ...  # after each RAN
 
     def sleep_until(self, t: int) -> None: ...  # may return early (the loop re-checks)
 
@@ -94,7 +97,8 @@ class Env(Protocol):
 def run_rounds(periods: Sequence[int], duration_s: Optional[float], env: Env) -> None:
     """The loop of horus.run over an abstract clock, for nodes already in tick order
     with ``periods`` in ns (not empty). horus.run passes the monotonic clock; the
-    tests pass a virtual one."""
+    tests pass a virtual one. A slot the node's policy drops (DROPPED) moves on to
+    the next slot like a tick that took no time."""
     start = env.now()
     end = end_ns(start, duration_s)
     due = [start] * len(periods)
@@ -105,10 +109,12 @@ def run_rounds(periods: Sequence[int], duration_s: Optional[float], env: Env) ->
         i = next_to_tick(due, now, 0)
         while i is not None and not env.stopped():
             t0 = env.now()
-            if not env.tick(i):
+            outcome = env.tick(i, due[i])
+            if outcome == STOP:
                 return
             after = env.now()
-            env.ticked(i, t0, after, overran(t0, after, periods[i]))
+            if outcome == RAN:
+                env.ticked(i, t0, after, overran(t0, after, periods[i]))
             due[i] = next_due_ns(due[i], periods[i], after)
             i = next_to_tick(due, now, i + 1)
         env.sleep_until(wake_ns(due, end))

@@ -170,6 +170,14 @@ class Detection3D:
     orientation: Quaternion
 
 
+@horus.message
+class Log:
+    level: np.uint8
+    pid: np.int32
+    name: horus.string(64)
+    message: horus.string(1024)
+
+
 ALL = (
     Vector3,
     Point,
@@ -188,4 +196,5 @@ ALL = (
     BatteryState,
     Detection2D,
     Detection3D,
+    Log,
 )

@@ -23,6 +23,7 @@ horus: inspect a running horus system and its shared memory.
 
   horus topic list | info NAME | echo NAME | hz NAME | bw NAME | pub NAME TYPE JSON
   horus node list | info NAME
+  horus log [--node N] [--level L]  follow the nodes' log lines (the topic horus.log)
   horus pool                      pool statistics of the namespace (also: horus stats)
   horus list                      every horus namespace in /dev/shm, its size and live processes
   horus clean [NS ...]            remove namespaces no live process uses
@@ -37,7 +38,8 @@ HORUS_NAMESPACE environment variable, else u<uid>). Exit status: 0 ok, 1 error, 
 """
 
 #: Commands that run until stopped: Ctrl-C ends them with exit status 0.
-STREAMING = frozenset({"topic echo", "topic hz", "topic bw", "topic pub", "record", "play", "view", "bridge"})
+STREAMING = frozenset({"topic echo", "topic hz", "topic bw", "topic pub", "record", "play", "view", "bridge",
+                       "log"})
 
 
 #: The range of `topic pub --rate`: the rates a horus.Node accepts.
@@ -144,7 +146,7 @@ def _common(suppress: bool) -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of the whole command; each leaf sets `command` (e.g. "topic echo")."""
-    from horus.cli import _bag, _bridge, _node, _pool, _rates, _shm, _topic, _view
+    from horus.cli import _bag, _bridge, _log, _node, _pool, _rates, _shm, _topic, _view
 
     common = _common(suppress=True)
     ap = argparse.ArgumentParser(prog="horus", description=DESCRIPTION, parents=[_common(suppress=False)],
@@ -194,6 +196,13 @@ def build_parser() -> argparse.ArgumentParser:
     leaf(nsub, "list", "node list", _node.list_nodes, "every running node of the namespace")
     p = leaf(nsub, "info", "node info", _node.info, "one node: rate, topics, tick statistics")
     p.add_argument("name", metavar="NAME")
+
+    # horus log
+    p = leaf(sub, "log", "log", _log.follow, "follow the nodes' log lines (node.log_info & co., the topic horus.log)")
+    p.add_argument("--node", action="append", metavar="NAME", help="only this node's lines (repeatable)")
+    p.add_argument("--level", choices=list(_log.LEVELS), default="debug",
+                   help="only lines at this level or above (default: debug, every line)")
+    p.add_argument("-n", "--count", type=_positive_int, metavar="N", help="stop after N lines")
 
     # pool statistics, shared memory
     leaf(sub, "pool", "pool", _pool.pool, "pool statistics of the namespace")

@@ -26,11 +26,13 @@ def list_nodes(args: argparse.Namespace) -> int:
     if not infos:
         console().print(f"no running nodes in namespace {horus.namespace()!r}", markup=False)
         return 0
-    table(["NODE", "PID", "LANGUAGE", "RATE", "ORDER", "TICKS", "OVERRUNS", "ERRORS", "MEAN TICK", "MAX TICK"],
-          ([n.name, n.pid, n.language, _rate(n), n.order, n.ticks, n.overruns, n.errors,
-            fmt_duration(n.mean_tick_s) if n.ticks else "-", fmt_duration(n.max_tick_s) if n.ticks else "-"]
+    table(["NODE", "PID", "LANGUAGE", "RATE", "ORDER", "TICKS", "OVERRUNS", "MISSES", "ERRORS", "MEAN TICK",
+           "MAX TICK", "JITTER P99"],
+          ([n.name, n.pid, n.language, _rate(n), n.order, n.ticks, n.overruns, n.misses, n.errors,
+            fmt_duration(n.mean_tick_s) if n.ticks else "-", fmt_duration(n.max_tick_s) if n.ticks else "-",
+            fmt_duration(n.jitter_p99_s) if n.ticks else "-"]
            for n in infos),
-          numeric={1, 3, 4, 5, 6, 7, 8, 9})
+          numeric={1, 3, 4, 5, 6, 7, 8, 9, 10, 11})
     return 0
 
 
@@ -56,6 +58,18 @@ def info(args: argparse.Namespace) -> int:
             ("errors", n.errors),
             ("mean tick", fmt_duration(n.mean_tick_s) if n.ticks else "-"),
             ("max tick", fmt_duration(n.max_tick_s) if n.ticks else "-"),
+            ("p99 tick", fmt_duration(n.p99_tick_s) if n.ticks else "-"),
+            ("start jitter", (f"p50 {fmt_duration(n.jitter_p50_s)}, p99 {fmt_duration(n.jitter_p99_s)}, "
+                              f"max {fmt_duration(n.jitter_max_s)}") if n.ticks else "-"),
+            ("budget", fmt_duration(n.budget_s) if n.budget_s else "-"),
+            ("deadline", fmt_duration(n.deadline_s) if n.deadline_s else "-"),
+            ("misses", f"{n.misses} (on_miss {n.on_miss})"),
+            ("budget overruns", n.budget_overruns),
+            ("safe mode", f"{'on' if n.in_safe_mode else 'off'} ({n.safe_mode_entries} entries)"),
+            ("failure policy", f"{n.failure_policy} ({n.restarts} restarts, {n.skipped} slots skipped)"),
+            ("watchdog", (f"{fmt_duration(n.watchdog_s)} ({n.watchdog_expired} expired)") if n.watchdog_s else "-"),
+            ("thread", ("own" + (f", SCHED_FIFO {n.priority}" if n.priority else "")
+                        + (f", CPU {n.core}" if n.core is not None else "")) if n.own_thread else "the run's"),
             ("last tick", fmt_age(n.last_tick_ns, now)),
             ("running for", fmt_duration(max(0, now - n.started_ns) / 1e9) if n.started_ns else "-"),
         ])

@@ -522,6 +522,29 @@ class Detection3D(TypedMessage):
     ) -> None: ...
 
 
+class Log(TypedMessage):
+    """Standard message Log (fields: level, pid, name, message); see docs/messages.md.
+
+    C layout: 1096 bytes, layout hash 0xcbb8fa5c361e40b6.
+    """
+
+    level: int  # uint8 at offset 0
+    pid: int  # int32 at offset 4
+    name: str  # string(64) at offset 8
+    message: str  # string(1024) at offset 72
+
+    def __init__(
+        self,
+        level: int = ...,
+        pid: int = ...,
+        name: str = ...,
+        message: str = ...,
+        *,
+        timestamp_ns: int = ...,
+        frame_id: str = ...,
+    ) -> None: ...
+
+
 __all__ = [
     "Vector3",
     "Point",
@@ -540,4 +563,5 @@ __all__ = [
     "BatteryState",
     "Detection2D",
     "Detection3D",
+    "Log",
 ]
