@@ -11,7 +11,8 @@
 #                     Every stage always runs; any failing fails.
 #   make test-cpp     only the C++ tests;  make test-py: only pytest (after install)
 #   make demo         bootstrap + install + the 3-process pipeline (examples/pipeline.py),
-#                     then the zero-copy tour of the memory types (examples/demo.py)
+#                     the zero-copy tour of the memory types (examples/demo.py), the
+#                     bridge demo and the scheduler's real-time loops (examples/control_loop.py)
 #   make sanitize     C++ tests under ASan+UBSan (build/asan)
 #   make tsan         C++ tests under TSan (build/tsan)
 #   make fuzz         libFuzzer targets (build/fuzz, clang-14), FUZZ_TIME=60 s each
@@ -20,6 +21,8 @@
 #   make bench-quick  same, with --quick
 #   make bench-compare        horus vs peers (bench/compare, own .venv-bench); bench-compare-quick: CI smoke
 #                     (both build the C++ worker first: make bench-compare-build -> build/compare)
+#   make bench-sched  scheduler start-time jitter, horus (Python, C++) vs horus-robotics
+#                     (bench/sched); bench-sched-quick: CI smoke (in make test)
 #   make bench-guard  callgrind instruction counts of hot paths vs bench/callgrind_baseline.json
 #   make bootstrap    system packages + .venv + pinned python deps (idempotent)
 #   make clean        remove build trees and caches (keeps .venv)
@@ -87,6 +90,8 @@ test: install
 	( set -x; $(MAKE) --no-print-directory bench-compare-quick ) || { status=1; echo "== bench-compare-quick FAILED ==" >&2; }; \
 	echo "== Bridge benchmark smoke run (bench-bridge-quick) =="; \
 	( set -x; $(MAKE) --no-print-directory bench-bridge-quick ) || { status=1; echo "== bench-bridge-quick FAILED ==" >&2; }; \
+	echo "== Scheduler jitter benchmark smoke run (bench-sched-quick) =="; \
+	( set -x; $(MAKE) --no-print-directory bench-sched-quick ) || { status=1; echo "== bench-sched-quick FAILED ==" >&2; }; \
 	if [ $$status -ne 0 ]; then echo "make test: FAILED" >&2; else echo "make test: all passed"; fi; \
 	exit $$status
 
@@ -101,6 +106,7 @@ demo: install
 	$(PY) examples/pipeline.py --seconds 5
 	$(PY) examples/demo.py
 	$(PY) examples/bridge_demo.py --seconds 5
+	$(PY) examples/control_loop.py --seconds 4
 
 # ---------------------------------------------------------------- sanitizers
 sanitize: bootstrap
@@ -180,6 +186,22 @@ bench-bridge: install
 
 bench-bridge-quick: install
 	$(PY) bench/bridge/bridge_bench.py --quick
+
+# scheduler jitter: horus-py/horus-cpp/horus-robotics, 1 kHz and 100 Hz, alone and beside a
+# 30 Hz NumPy node (docs/scheduler.md); the C++ rows are build/compare/sched_jitter
+bench-sched-build: bootstrap
+	@mkdir -p build
+	flock build/.compare.lock sh -c '$(CMAKE) -S bench/compare/cpp -B build/compare $(CMAKE_COMMON) \
+	    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHORUS_WERROR=ON >/dev/null && \
+	    $(CMAKE) --build build/compare --target sched_jitter -j $(COMPARE_JOBS)'
+
+bench-sched: install bench-sched-build
+	bash bench/compare/setup_venv.sh
+	$(PY) bench/sched/jitter_bench.py --out bench/results/$$(date +%Y-%m-%d)-sched-jitter
+
+bench-sched-quick: install bench-sched-build
+	bash bench/compare/setup_venv.sh
+	$(PY) bench/sched/jitter_bench.py --quick
 
 bench-guard: install
 	$(PY) bench/callgrind_guard.py

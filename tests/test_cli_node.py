@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -60,7 +61,12 @@ def test_node_list_json_describes_the_running_nodes(node):
     assert [n["name"] for n in mine] == ["nodes.driver", "nodes.watchdog"]
     d = mine[0]
     assert set(d) == {"name", "pid", "language", "rate_hz", "order", "subs", "pubs", "ticks", "overruns", "errors",
-                      "mean_tick_s", "max_tick_s", "last_tick_ns", "started_ns"}
+                      "mean_tick_s", "max_tick_s", "last_tick_ns", "started_ns", "misses", "budget_overruns",
+                      "skipped", "restarts", "watchdog_expired", "safe_mode_entries", "in_safe_mode", "p99_tick_s",
+                      "jitter_p50_s", "jitter_p99_s", "jitter_max_s", "budget_s", "deadline_s", "watchdog_s",
+                      "on_miss", "failure_policy", "priority", "core", "own_thread"}
+    assert (d["on_miss"], d["failure_policy"], d["budget_s"], d["priority"], d["core"], d["own_thread"]) == (
+        "warn", "fatal", None, None, None, False)
     assert (d["language"], d["rate_hz"], d["order"], d["subs"], d["pubs"]) == (
         "python", 20.0, 3, ["nodes.scan"], ["nodes.cmd_vel"])
     assert d["ticks"] >= 1 and d["errors"] == 0 and 0 < d["mean_tick_s"] <= d["max_tick_s"] < 1
@@ -69,8 +75,8 @@ def test_node_list_json_describes_the_running_nodes(node):
 def test_node_list_table(node):
     lines = cli("node", "list").stdout.splitlines()
     header = lines[0]
-    assert header.split() == ["NODE", "PID", "LANGUAGE", "RATE", "ORDER", "TICKS", "OVERRUNS", "ERRORS", "MEAN",
-                              "TICK", "MAX", "TICK"]
+    assert header.split() == ["NODE", "PID", "LANGUAGE", "RATE", "ORDER", "TICKS", "OVERRUNS", "MISSES", "ERRORS",
+                              "MEAN", "TICK", "MAX", "TICK", "JITTER", "P99"]
     row = next(line for line in lines if line.startswith("nodes.driver "))
     cells = row.split()
     assert cells[:6] == ["nodes.driver", str(node.proc.pid), "python", "20", "Hz", "3"]
@@ -82,8 +88,10 @@ def test_node_info_and_an_unknown_node(node):
     assert [(n["name"], n["pid"], n["rate_hz"], n["pubs"]) for n in doc["nodes"]] == [
         ("nodes.watchdog", node.proc.pid, 10.0, [])]
     text = cli("node", "info", "nodes.driver").stdout
-    assert "subscribes   nodes.scan" in text and "publishes    nodes.cmd_vel" in text
-    assert f"pid          {node.proc.pid}" in text
+    assert re.search(r"^subscribes +nodes.scan$", text, re.M) and re.search(r"^publishes +nodes.cmd_vel$", text, re.M)
+    assert re.search(rf"^pid +{node.proc.pid}$", text, re.M)
+    assert re.search(r"^start jitter +p50 .+, p99 .+, max ", text, re.M) and re.search(r"^misses +0 \(on_miss warn\)$",
+                                                                                      text, re.M)
     out = cli("node", "info", "nodes.drivr", ok=False)
     assert out.returncode == 1 and out.stderr.strip().endswith("did you mean 'nodes.driver'?")
 

@@ -50,6 +50,22 @@ def test_bridge_demo_streams_frames_and_commands_between_two_namespaces():
         assert not [f for f in os.listdir("/dev/shm") if f.startswith(f"horus.{ns}_{role}.")]
 
 
+def test_control_loop_demo_shows_deadlines_safe_mode_restarts_and_logs():
+    text = _run("control_loop.py", "--seconds", "2")
+    rows = {line.split()[0]: line.split() for line in text.splitlines()
+            if line.split() and line.split()[0] in ("controller", "detector", "sensor")}
+    assert set(rows) == {"controller", "detector", "sensor"}, text
+    assert int(rows["controller"][2]) > 1000 and int(rows["detector"][2]) > 30, text  # ticks
+    assert int(rows["controller"][3]) >= 1, text  # the provoked hiccup missed its deadline
+    assert int(rows["sensor"][4]) >= 2 and int(rows["sensor"][5]) >= 1, text  # errors, restarts
+    assert rows["detector"][-1] == "own" and rows["controller"][-1] == "own" and rows["sensor"][-1] == "main"
+    safe = next(line for line in text.splitlines() if line.startswith("safe mode: entered"))
+    assert int(safe.split()[3]) >= 1 and int(safe.split()[5]) >= 1, safe
+    assert "WARNING controller:" in text and "missed the deadline of 900.0 us" in text
+    assert "INFO    sensor: restarted: init ran again (restart 1 of 10)" in text
+    assert "ERROR   sensor: tick raised OSError: serial read timed out" in text
+
+
 def test_memory_types_demo_shows_one_buffer_per_message_and_returns_every_block():
     text = _run("demo.py")
     assert "one buffer: yes" in text

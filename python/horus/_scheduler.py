@@ -125,6 +125,7 @@ class _Run:
         self.default_watchdog = default_watchdog
         self.stop = threading.Event()
         self.failure: Optional[NodeError] = None
+        self.escaped: Optional[BaseException] = None  # a BaseException a tick raised in a node's own thread
         self.failure_lock = threading.Lock()
         self.threads: dict[str, int] = {}  # node name -> ident of the thread ticking it
         self.ticking = False  # the main thread is inside the rounds (SIGTERM then interrupts it)
@@ -206,6 +207,8 @@ class _Run:
                 signal.signal(signal.SIGTERM, previous_term)
         if self.failure is not None:
             raise self.failure
+        if self.escaped is not None:
+            raise self.escaped
 
     # ------------------------------------------------------------------ threads
     def _run_threads(self) -> None:
@@ -262,8 +265,11 @@ class _Run:
             _Group(self, [node]).run()
         except _WatchdogStop:
             self.stop.set()
-        except BaseException as exc:  # pragma: no cover (a bug in the loop itself)
-            self.fail(_node_error(node, "tick", exc))
+        except BaseException as exc:  # SystemExit & co. from a tick: the run stops, run() re-raises it
+            with self.failure_lock:
+                if self.escaped is None:
+                    self.escaped = exc
+            self.stop.set()
 
     def _apply_realtime(self, node: Node) -> None:
         for what, value, call in (("priority", node.priority, _core._set_fifo_priority),

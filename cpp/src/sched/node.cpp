@@ -53,7 +53,7 @@ Node::Node(Options options) : options_(std::move(options)) {
 const NodeStats& Node::stats() const { return controller_ ? controller_->stats() : empty_stats(); }
 
 void Node::request_stop() {
-    if (stop_) stop_->store(true, std::memory_order_relaxed);
+    if (std::atomic<bool>* stop = stop_.load()) stop->store(true, std::memory_order_relaxed);
 }
 
 TopicEndpoint& Node::endpoint(const std::string& topic) {

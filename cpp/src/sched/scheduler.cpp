@@ -106,7 +106,7 @@ class RunState {
             if (!n) throw InvalidArgument("run() got a null Node");
             if (!names.insert(n->name()).second)
                 throw InvalidArgument("duplicate node name '" + n->name() + "': node names in one run must be unique");
-            if (n->stop_) throw InvalidArgument("node '" + n->name() + "' is already running in another run()");
+            if (n->stop_.load()) throw InvalidArgument("node '" + n->name() + "' is already running in another run()");
             orders.push_back(n->order());
         }
         const auto& d = options.duration;
@@ -132,7 +132,20 @@ class RunState {
     }
 
     void run() {
+        struct Detach {  // whatever happens: the nodes this run claimed leave discovery and are free again
+            std::vector<Node*> claimed;
+            ~Detach() {
+                for (Node* n : claimed) {
+                    if (n->controller_) n->controller_->close();
+                    n->stop_.store(nullptr);
+                }
+            }
+        } detach;
         for (Node* n : ordered_) {
+            std::atomic<bool>* none = nullptr;
+            if (!n->stop_.compare_exchange_strong(none, &stop_))
+                throw InvalidArgument("node '" + n->name() + "' is already running in another run()");
+            detach.claimed.push_back(n);
             const auto& o = n->options_;
             const int64_t watchdog = to_ns(o.watchdog ? o.watchdog : options_.watchdog);
             TickPolicy policy(to_ns(o.budget), to_ns(o.deadline), o.on_miss, o.failure_policy);
@@ -150,17 +163,7 @@ class RunState {
             desc.core = o.core.value_or(-1);
             desc.own_thread = n->own_thread();
             n->controller_->list(desc);
-            n->stop_ = &stop_;
         }
-        struct Detach {  // whatever happens: nodes leave discovery and forget this run's stop flag
-            std::vector<Node*>& nodes;
-            ~Detach() {
-                for (Node* n : nodes) {
-                    n->controller_->close();
-                    n->stop_ = nullptr;
-                }
-            }
-        } detach{ordered_};
 
         SignalGuard signals;
         TimerSlackGuard slack;
@@ -236,7 +239,11 @@ class RunState {
                 apply_realtime(*n);
                 ready.count_down();
                 released.wait();
-                if (go.load()) loop({n});
+                try {
+                    if (go.load()) loop({n});
+                } catch (...) {  // the loop's own failure (a tick's is handled in tick_one)
+                    fail(*n, "tick", std::current_exception());
+                }
             });
         }
         ready.arrive_and_wait();  // every thread has applied (or been refused) its priority and core

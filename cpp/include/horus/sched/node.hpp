@@ -145,7 +145,7 @@ class Node {
     int64_t period_ns_ = 0;
     std::map<std::string, TopicEndpoint> topics_;
     std::unique_ptr<TickController> controller_;  // made by the first run(), kept for the statistics
-    std::atomic<bool>* stop_ = nullptr;           // the running run's stop flag
+    std::atomic<std::atomic<bool>*> stop_{nullptr};  // the running run's stop flag (request_stop from any thread)
 };
 
 /// Error thrown by run() when a node's init, tick, safe_mode or shutdown throws (phase

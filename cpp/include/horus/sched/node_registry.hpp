@@ -56,14 +56,6 @@ struct alignas(64) NodeEntry {
     int64_t started_ns;           // CLOCK_REALTIME when the run registered it
     char subs[kTopicsCapacity];   // NUL-terminated; names that do not fit are left out
     char pubs[kTopicsCapacity];
-    int64_t budget_ns;            // 0: none
-    int64_t deadline_ns;          // 0: none
-    int64_t watchdog_ns;          // 0: none
-    uint32_t on_miss;             // MissPolicy
-    uint32_t failure_policy;      // FailurePolicy::Kind
-    int32_t priority;             // SCHED_FIFO priority asked for, 0: none
-    int32_t core;                 // CPU asked for, -1: none
-    uint32_t own_thread;          // 1: the node runs in a thread of its own
     // Owner thread only (relaxed); anyone reads.
     alignas(64) std::atomic<uint64_t> ticks;
     std::atomic<uint64_t> overruns;
@@ -82,6 +74,15 @@ struct alignas(64) NodeEntry {
     std::atomic<uint64_t> jitter_ns_p99;
     std::atomic<uint64_t> jitter_ns_max;
     std::atomic<uint32_t> in_safe_mode;
+    // The node's settings (under the mutex, like the description above).
+    int64_t budget_ns;            // 0: none
+    int64_t deadline_ns;          // 0: none
+    int64_t watchdog_ns;          // 0: none
+    uint32_t on_miss;             // MissPolicy
+    uint32_t failure_policy;      // FailurePolicy::Kind
+    int32_t priority;             // SCHED_FIFO priority asked for, 0: none
+    int32_t core;                 // CPU asked for, -1: none
+    uint32_t own_thread;          // 1: the node runs in a thread of its own
 };
 
 struct NodeRegistryControl {
