@@ -138,6 +138,7 @@ void bind_sched(nb::module_& m) {
     m.def("_pin_to_core", &pin_to_core, nb::arg("core"), "Pins the calling thread; '' or why it was refused.");
     m.def("_lock_memory", &lock_memory, "mlockall(MCL_CURRENT|MCL_FUTURE|MCL_ONFAULT); '' or why it was refused.");
     m.def("_unlock_memory", &unlock_memory, "munlockall().");
+    m.def("_memory_locked", &memory_locked, "Whether some of this process's memory is locked (VmLck > 0).");
     m.def("_allowed_cores", &allowed_cores);
     m.def("_rt_spin_ns", &rt_spin_ns, "How long before a due time a run with rt polls the clock (HORUS_RT_SPIN_US).");
     m.def("_set_timer_slack_ns", &set_timer_slack_ns, nb::arg("ns"));

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cmath>
 #include <linux/capability.h>
 #include <sched.h>
@@ -320,4 +321,43 @@ TEST(NodeRt, DiscoveryShowsTheNewStatistics) {
                  }, .rate = 500, .budget = 0.02});
     horus::run({&target}, 5.0);
     EXPECT_TRUE(seen);
+}
+
+TEST(NodeRt, NamesLongerThanDiscoveryKeepsAreRefused) {
+    auto tick = [](Node&) {};
+    EXPECT_NO_THROW(Node({.name = std::string(63, 'a'), .tick = tick}));
+    try {
+        Node n({.name = std::string(64, 'a'), .tick = tick});
+        FAIL();
+    } catch (const horus::InvalidArgument& e) {
+        EXPECT_NE(std::string(e.what()).find("(64 bytes) is invalid; expected 1 to 63 bytes"), std::string::npos);
+    }
+    EXPECT_THROW(Node({.name = "bad\xff", .tick = tick}), horus::InvalidArgument);
+    EXPECT_THROW(Node({.name = std::string("a\0b", 3), .tick = tick}), horus::InvalidArgument);
+}
+
+TEST(NodeRt, ATinyButValidBudgetIsCheckedNotTurnedOff) {
+    Node n({.name = "tiny", .tick = [](Node& self) { if (self.stats().ticks >= 2) self.request_stop(); },
+            .rate = 1000, .budget = 1e-10});
+    horus::run({&n}, 5.0);
+    EXPECT_EQ(n.stats().misses, n.stats().ticks);  // 1 ns: every tick misses
+    EXPECT_EQ(n.stats().budget_overruns, n.stats().ticks);
+}
+
+TEST(NodeRt, RunsInTwoThreadsAtOnceShareTheSignalHandlers) {
+    std::atomic<bool> second_started{false};
+    int a = 0, b = 0;
+    Node na({.name = "two.a", .tick = [&](Node&) { ++a; }, .rate = 200});
+    Node nb({.name = "two.b", .tick = [&](Node&) { ++b; second_started = true; }, .rate = 200});
+    std::thread other([&] { horus::run({&nb}, 0.2); });  // ends first
+    while (!second_started) std::this_thread::sleep_for(1ms);
+    std::thread stopper([] {
+        std::this_thread::sleep_for(400ms);
+        std::raise(SIGTERM);  // after the other run ended: this run's handler is still installed
+    });
+    horus::run({&na}, 10.0);
+    other.join();
+    stopper.join();
+    EXPECT_GE(a, 40);
+    EXPECT_GE(b, 10);
 }

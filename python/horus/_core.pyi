@@ -885,6 +885,9 @@ def _lock_memory() -> str:
 def _unlock_memory() -> None:
     """munlockall()."""
 
+def _memory_locked() -> bool:
+    """Whether some of this process's memory is locked (VmLck > 0)."""
+
 def _allowed_cores() -> list[int]: ...
 
 def _rt_spin_ns() -> int:

@@ -45,6 +45,7 @@ class Miss:
 FAILURE_POLICIES = ("fatal", "restart", "skip", "ignore")
 MAX_SECONDS = 1e6  # budget, deadline, watchdog, backoff, cooldown: up to 11.6 days
 LOG_TOPIC = "horus.log"
+MAX_NAME_BYTES = 63  # the longest node name discovery keeps (node_registry.hpp)
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 
 
@@ -249,6 +250,13 @@ class Node:
             name = f"node_{uuid.uuid4().hex[:8]}"
         if not isinstance(name, str) or not name:
             raise ValueError(f"Node name must be a non-empty string; got {name!r}")
+        try:
+            name_bytes = len(name.encode("utf-8"))
+        except UnicodeEncodeError:
+            raise ValueError(f"Node name must be valid text (UTF-8); got {name!r}") from None
+        if name_bytes > MAX_NAME_BYTES or "\0" in name:
+            raise ValueError(f"Node name {name!r} is {name_bytes} bytes long or holds a NUL; expected 1 to "
+                             f"{MAX_NAME_BYTES} bytes of UTF-8 without NUL (discovery lists names that long)")
         _check_callable(tick, f"Node {name!r}: tick", allow_none=False)
         for what, fn in (("init", init), ("shutdown", shutdown), ("safe_mode", safe_mode), ("on_error", on_error)):
             _check_callable(fn, f"Node {name!r}: {what}", allow_none=True)
@@ -259,6 +267,9 @@ class Node:
                              f"{_schedule.MIN_RATE_HZ:g} <= rate <= {_schedule.MAX_RATE_HZ:g} Hz")
         if isinstance(order, bool) or not isinstance(order, int):
             raise TypeError(f"Node {name!r}: order must be an int; got {order!r}")
+        if not -2**31 <= order < 2**31:
+            raise ValueError(f"Node {name!r}: order = {order!r} is out of range; expected "
+                             f"-2147483648 <= order <= 2147483647 (the same as the C++ Node's int)")
         self.budget = _seconds(budget, f"Node {name!r}: budget")
         self.deadline = _seconds(deadline, f"Node {name!r}: deadline")
         self.watchdog = _seconds(watchdog, f"Node {name!r}: watchdog")
@@ -386,7 +397,8 @@ class Node:
     def _log(self, level: int, message: Any) -> None:
         text = message if isinstance(message, str) else str(message)
         self._logger.log(level, "%s", text)
-        _core._publish_log(level, self.name, text, False)
+        # A str that is not valid UTF-8 (surrogates from os.fsdecode) travels with '?' in their place.
+        _core._publish_log(level, self.name, text.encode("utf-8", "replace").decode("utf-8"), False)
 
     def log_debug(self, message: str) -> None:
         """Logs on the topic "horus.log" (``horus log``) and to logging.getLogger("horus.node.<name>")."""
@@ -434,8 +446,8 @@ def controller_for(node: Node, default_watchdog: Optional[float]) -> Any:
     fp = node.failure_policy
     watchdog = node.watchdog if node.watchdog is not None else default_watchdog
 
-    def ns(s: Optional[float]) -> int:
-        return 0 if s is None else math.floor(s * 1e9 + 0.5)
+    def ns(s: Optional[float]) -> int:  # None: 0 (not set); a positive time is at least 1 ns
+        return 0 if s is None else max(1, math.floor(s * 1e9 + 0.5))
 
     args = (ns(node.budget), ns(node.deadline), node.on_miss, fp.kind, fp.max_restarts, float(fp.backoff),
             fp.max_failures, float(fp.cooldown), ns(watchdog))

@@ -20,7 +20,9 @@ original exception.
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
+import sys
 import signal
 import threading
 import time
@@ -44,12 +46,26 @@ class NodeError(HorusError):
 
     def __init__(self, node: str, phase: str, error: BaseException, detail: str = "") -> None:
         if phase == "rt":
-            text = f"node {node!r}: {error}"
+            text = f"node {node!r}: {describe(error)}"
         else:
-            text = f"node {node!r} raised {type(error).__name__} in {phase}: {error}{detail}"
+            text = f"node {node!r} raised {type(error).__name__} in {phase}: {describe(error)}{detail}"
         super().__init__(text)
         self.node = node
         self.phase = phase
+
+
+def describe(exc: BaseException) -> str:
+    """str(exc), or a placeholder when the exception's own __str__ raises."""
+    try:
+        return str(exc)
+    except Exception as inner:  # noqa: BLE001 (any failure of a user's __str__)
+        return f"<str() of the {type(exc).__name__} raised {type(inner).__name__}>"
+
+
+#: Runs claim their nodes under this lock (a Node ticks in one run at a time).
+_CLAIM_LOCK = threading.Lock()
+#: The runs in progress in this process (a stop signal during a nested run stops the outer ones too).
+_ACTIVE: list["_Run"] = []
 
 
 class _Terminated(BaseException):
@@ -70,8 +86,6 @@ def _check(nodes: tuple, duration: Optional[float], tick_rate: Optional[float], 
             raise TypeError(f"run() takes horus.Node objects; got {n!r}")
         if n.name in seen:
             raise ValueError(f"duplicate node name {n.name!r}: node names in one run must be unique")
-        if n._run is not None:
-            raise ValueError(f"node {n.name!r} is already running in another run()")
         seen.add(n.name)
     if duration is not None:
         if isinstance(duration, bool) or not isinstance(duration, (int, float)):
@@ -156,17 +170,25 @@ class _Run:
         _core._set_timer_slack_ns(1000)
         started: list[Node] = []
         locked = False
+        claimed: list[Node] = []
+        _ACTIVE.append(self)
         try:
+            with _CLAIM_LOCK:  # check and claim together: no node ticks in two runs at once
+                for node in self.ordered:
+                    if node._run is not None:
+                        raise ValueError(f"node {node.name!r} is already running in another run()")
+                for node in self.ordered:
+                    node._run = self
+                    claimed.append(node)
             for node in self.ordered:  # discovery lists the nodes while they run (horus.nodes())
                 node._controller = controller_for(node, self.default_watchdog)
                 node._controller.list(node.name, node.rate, node.order, node.subs, node.pubs, node.priority or 0,
                                       -1 if node.core is None else node.core, node.own_thread)
-                node._run = self
-            if self.rt:  # the process's memory stays in RAM while the run runs
+            if self.rt and not _core._memory_locked():  # the memory stays in RAM while the run runs
                 why = _core._lock_memory()
                 if why:
                     raise NodeError(self.ordered[0].name, "rt", PermissionError(f"run(rt=True): {why}"))
-                locked = True
+                locked = True  # (a program that locked its memory itself keeps its lock)
             for node in self.ordered:
                 if node.init is not None:
                     try:
@@ -181,12 +203,17 @@ class _Run:
                     self._run_threads()
                 finally:
                     self.ticking = False
-        except (KeyboardInterrupt, _Terminated, _WatchdogStop):
+        except (KeyboardInterrupt, _Terminated, _WatchdogStop) as exc:
             self.stop.set()  # Ctrl-C, SIGTERM or a watchdog stop: a clean stop
+            if not isinstance(exc, _WatchdogStop):
+                for outer in _ACTIVE:  # a signal during a nested run stops the runs around it too
+                    outer.stop.set()
             if getattr(self, "_ready", None) is not None:
                 self._ready.abort()  # threads still waiting to start give up
             self._join_threads()
         finally:
+            self._join_threads()  # (a second Ctrl-C must not let shutdown run beside a tick)
+            previous_int = self._defer_sigint() if in_main else None
             for node in started:
                 if node.shutdown is None:
                     continue
@@ -195,7 +222,11 @@ class _Run:
                 except Exception as exc:
                     if self.failure is None:
                         self.failure = _node_error(node, "shutdown", exc)
-            for node in self.ordered:
+                except (KeyboardInterrupt, _Terminated):
+                    self.stop.set()  # already stopping: every other shutdown still runs
+            if previous_int is not None:
+                signal.signal(signal.SIGINT, previous_int)
+            for node in claimed:
                 if node._controller is not None:
                     node._controller.close()
                 node._run = None
@@ -205,22 +236,46 @@ class _Run:
             _core._set_timer_slack_ns(old_slack if old_slack > 0 else 50_000)
             if in_main:
                 signal.signal(signal.SIGTERM, previous_term)
+            _ACTIVE.remove(self)
         if self.failure is not None:
             raise self.failure
         if self.escaped is not None:
             raise self.escaped
 
+    def _defer_sigint(self) -> Any:
+        """While shutdowns run, a first Ctrl-C only says so (every shutdown still runs); a second
+        one interrupts the shutdown as usual. Returns the handler to put back."""
+        previous = signal.getsignal(signal.SIGINT)
+        if previous is not signal.default_int_handler:
+            return None  # the program handles Ctrl-C itself
+        presses = [0]
+
+        def on_sigint(signum, frame):
+            presses[0] += 1
+            if presses[0] > 1:
+                raise KeyboardInterrupt
+            sys.stderr.write("horus.run: shutting down the nodes (Ctrl-C again to interrupt)\n")
+
+        signal.signal(signal.SIGINT, on_sigint)
+        return previous
+
     # ------------------------------------------------------------------ threads
     def _run_threads(self) -> None:
-        shared = [n for n in self.ordered if not n.own_thread]
-        own = [n for n in self.ordered if n.own_thread]
+        # An async node cannot run its loop in a thread whose event loop is running (run() called
+        # from inside asyncio.run): it gets a thread of its own there.
+        loop_here = _loop_running()
+        own = [n for n in self.ordered if n.own_thread or (n.is_async and loop_here)]
+        shared = [n for n in self.ordered if n not in own]
         self._workers: list[threading.Thread] = []
         ready = threading.Barrier(len(own) + 1) if own else None
         self._ready = ready
+        self._done: list[threading.Event] = []
         for node in own:
-            t = threading.Thread(target=self._own_thread, args=(node, ready), name=f"horus.node.{node.name}",
+            done = threading.Event()
+            t = threading.Thread(target=self._own_thread, args=(node, ready, done), name=f"horus.node.{node.name}",
                                  daemon=True)
             self._workers.append(t)
+            self._done.append(done)
             t.start()
         if ready is not None:
             ready.wait()  # every thread has applied (or been refused) its priority and core
@@ -238,20 +293,36 @@ class _Run:
             if shared:
                 _Group(self, shared).run()
             else:
-                while not self.stop.is_set() and any(t.is_alive() for t in self._workers):
+                while not self.stop.is_set() and not all(d.is_set() for d in self._done):
                     self.stop.wait(0.05)
         finally:
             self.stop.set()  # the run is over for every thread
             self._join_threads()
             if watchdog is not None:
-                watchdog.join()
+                while watchdog.is_alive():
+                    try:
+                        watchdog.join(0.05)
+                    except (KeyboardInterrupt, _Terminated):
+                        pass
 
     def _join_threads(self) -> None:
-        for t in getattr(self, "_workers", []):
-            while t.is_alive():
-                t.join(0.05)
+        """Waits for every node thread; a Ctrl-C or SIGTERM meanwhile only sets the stop again.
+        (Each thread sets its own event last: an interrupted Thread.join can make is_alive()
+        report a running thread as finished on CPython 3.11.)"""
+        for done in getattr(self, "_done", []):
+            while not done.is_set():
+                try:
+                    done.wait(0.05)
+                except (KeyboardInterrupt, _Terminated):
+                    self.stop.set()
 
-    def _own_thread(self, node: Node, ready: threading.Barrier) -> None:
+    def _own_thread(self, node: Node, ready: threading.Barrier, done: threading.Event) -> None:
+        try:
+            self._own_thread_body(node, ready)
+        finally:
+            done.set()
+
+    def _own_thread_body(self, node: Node, ready: threading.Barrier) -> None:
         self.threads[node.name] = threading.get_ident()
         _core._set_timer_slack_ns(1000)
         try:
@@ -263,8 +334,8 @@ class _Run:
                 return  # the run stopped before the first tick
         try:
             _Group(self, [node]).run()
-        except _WatchdogStop:
-            self.stop.set()
+        except (_WatchdogStop, KeyboardInterrupt, _Terminated):
+            self.stop.set()  # a clean stop, as in the calling thread
         except BaseException as exc:  # SystemExit & co. from a tick: the run stops, run() re-raises it
             with self.failure_lock:
                 if self.escaped is None:
@@ -314,6 +385,14 @@ class _Run:
             signal.pthread_kill(ident, signal.SIGINT)
         else:
             ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), ctypes.py_object(_WatchdogStop))
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+        return True
+    except RuntimeError:
+        return False
 
 
 def _node_error(node: Node, phase: str, exc: BaseException, detail: str = "") -> NodeError:
@@ -402,7 +481,7 @@ class _Group:
             try:
                 node.on_error(node, exc)
             except Exception as hook_exc:  # the hook's own failure is logged, the tick's is what counts
-                node.log_error(f"on_error raised {type(hook_exc).__name__}: {hook_exc}")
+                node.log_error(f"on_error raised {type(hook_exc).__name__}: {describe(hook_exc)}")
         c = node._controller
         now = time.monotonic_ns()
         action = c.failed(now)
@@ -416,11 +495,11 @@ class _Group:
             return _schedule.STOP
         k = c.take_failure_report(now)
         if k:
-            text = f"{phase} raised {type(exc).__name__}: {exc}"
+            text = f"{phase} raised {type(exc).__name__}: {describe(exc)}"
             if k > 1:
                 text += f" ({k} failures since the last report)"
             if action == _F_RESTART:
-                text += (f"; restarting after {fp.backoff * 2 ** (c.restarts - 1):g} s "
+                text += (f"; restarting after {min(float(fp.backoff) * 2.0 ** min(c.restarts - 1, 60), 1e6):g} s "
                          f"(restart {c.restarts} of {fp.max_restarts})")
             elif action == _F_SUPPRESSED:
                 text += f"; {fp.max_failures} failures in a row: not ticking for {fp.cooldown:g} s"

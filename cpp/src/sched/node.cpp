@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "horus/base/error.hpp"
+#include "horus/msg/utf8.hpp"
 #include "horus/sched/realtime.hpp"
 #include "horus/sched/schedule.hpp"
 
@@ -27,6 +28,11 @@ const NodeStats& empty_stats() {
 Node::Node(Options options) : options_(std::move(options)) {
     const std::string& n = options_.name;
     if (n.empty()) throw InvalidArgument("Node name must not be empty");
+    if (n.size() > 63 || n.find('\0') != std::string::npos || first_invalid_utf8(n) != std::string::npos)
+        throw InvalidArgument("Node name '" + readable_text(n.data(), std::min<std::size_t>(n.size(), 63)) +
+                              (n.size() > 63 ? "...' (" : "' (") + std::to_string(n.size()) +
+                              " bytes) is invalid; expected 1 to 63 bytes of UTF-8 without NUL (discovery lists "
+                              "names that long)");
     if (!options_.tick) throw InvalidArgument("Node '" + n + "': tick must be set");
     if (!schedule::rate_in_range(options_.rate))
         throw InvalidArgument("Node '" + n + "': rate = " + schedule::number_text(options_.rate) +

@@ -2,6 +2,7 @@
 #include "horus/sched/realtime.hpp"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <pthread.h>
@@ -54,6 +55,17 @@ std::string lock_memory() {
 }
 
 void unlock_memory() noexcept { munlockall(); }
+
+bool memory_locked() noexcept {
+    FILE* f = std::fopen("/proc/self/status", "r");
+    if (!f) return false;
+    char line[256];
+    long kb = 0;
+    while (std::fgets(line, sizeof line, f))
+        if (std::sscanf(line, "VmLck: %ld kB", &kb) == 1) break;
+    std::fclose(f);
+    return kb > 0;
+}
 
 void set_timer_slack_ns(unsigned long ns) noexcept { prctl(PR_SET_TIMERSLACK, ns ? ns : 1UL, 0, 0, 0); }
 

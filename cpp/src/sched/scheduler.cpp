@@ -40,24 +40,32 @@ std::atomic<int> g_stop_signal{0};
 
 extern "C" void on_stop_signal(int signum) { g_stop_signal.store(signum); }
 
-// Installs SIGINT/SIGTERM handlers for the duration of a run, restores the old ones after.
+// Installs SIGINT/SIGTERM handlers while runs run, restores the old ones after the last:
+// runs that overlap in several threads share the handlers and the stop signal.
+std::mutex g_signal_mutex;
+int g_signal_users = 0;  // runs in progress (under g_signal_mutex)
+struct sigaction g_old_int {}, g_old_term {};
+
 class SignalGuard {
   public:
     SignalGuard() {
+        std::lock_guard<std::mutex> g(g_signal_mutex);
+        if (g_signal_users++ > 0) return;
         g_stop_signal.store(0);
         struct sigaction sa {};
         sa.sa_handler = on_stop_signal;
         sigemptyset(&sa.sa_mask);
-        sigaction(SIGINT, &sa, &old_int_);
-        sigaction(SIGTERM, &sa, &old_term_);
+        sigaction(SIGINT, &sa, &g_old_int);
+        sigaction(SIGTERM, &sa, &g_old_term);
     }
     ~SignalGuard() {
-        sigaction(SIGINT, &old_int_, nullptr);
-        sigaction(SIGTERM, &old_term_, nullptr);
+        std::lock_guard<std::mutex> g(g_signal_mutex);
+        if (--g_signal_users > 0) return;
+        sigaction(SIGINT, &g_old_int, nullptr);
+        sigaction(SIGTERM, &g_old_term, nullptr);
     }
-
-  private:
-    struct sigaction old_int_ {}, old_term_ {};
+    SignalGuard(const SignalGuard&) = delete;
+    SignalGuard& operator=(const SignalGuard&) = delete;
 };
 
 // Sets the calling thread's timer slack to 1 us for the run, restores it after.
@@ -90,8 +98,9 @@ int64_t now_ns() {
 
 std::string us_text(int64_t ns) { return schedule::number_text(std::round(static_cast<double>(ns) / 100.0) / 10.0) + " us"; }
 
+// nullopt: 0 (not set); a positive time is at least 1 ns.
 int64_t to_ns(const std::optional<double>& s) {
-    return s ? static_cast<int64_t>(std::floor(*s * 1e9 + 0.5)) : 0;
+    return s ? std::max<int64_t>(1, static_cast<int64_t>(std::floor(*s * 1e9 + 0.5))) : 0;
 }
 
 }  // namespace
@@ -173,7 +182,7 @@ class RunState {
                 if (locked) unlock_memory();
             }
         } memory;
-        if (options_.rt) {
+        if (options_.rt && !memory_locked()) {  // a program that locked its memory itself keeps its lock
             const std::string why = lock_memory();
             if (!why.empty()) throw NodeError(ordered_.front()->name(), "rt", "run(rt=true): " + why);
             memory.locked = true;
@@ -375,7 +384,8 @@ class RunState {
             if (k > 1) text += " (" + std::to_string(k) + " failures since the last report)";
             if (a == FailAction::Restart)
                 text += "; restarting after " +
-                        schedule::number_text(p.backoff_s * std::ldexp(1.0, static_cast<int>(c.policy().restarts()) - 1)) +
+                        schedule::number_text(std::min(
+                            1e6, p.backoff_s * std::ldexp(1.0, std::min(static_cast<int>(c.policy().restarts()) - 1, 60)))) +
                         " s (restart " + std::to_string(c.policy().restarts()) + " of " + std::to_string(p.max_restarts) + ")";
             else if (a == FailAction::Suppressed)
                 text += "; " + std::to_string(p.max_failures) + " failures in a row: not ticking for " +

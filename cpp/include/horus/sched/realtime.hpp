@@ -23,6 +23,9 @@ std::string set_fifo_priority(int priority);
 std::string pin_to_core(int core);
 /// mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT): pages stay in RAM once touched.
 std::string lock_memory();
+/// Whether some of this process's memory is locked already (VmLck > 0): a run with rt then
+/// leaves the program's own lock alone, neither locking nor unlocking.
+bool memory_locked() noexcept;
 /// munlockall(): undoes lock_memory() when the run that locked it ends.
 void unlock_memory() noexcept;
 /// The calling thread's timer slack (how late a sleep may end), in ns (>= 1).
