@@ -163,7 +163,8 @@ bench: bench-build
 bench-quick: bench-build
 	$(PY) bench/run_all.py --quick
 
-# The C++ rows of the comparison (horus-cpp, horus-cpp-spin): bench/compare/cpp/horus_worker,
+# The C++ rows of the comparison (horus-cpp, horus-cpp-spin): bench/compare/cpp/horus_worker, and
+# of the scheduler jitter benchmark: bench/compare/cpp/sched_jitter;
 # RelWithDebInfo like callgrind_guard.py's build of the same tree (no reconfigure between
 # them); one builder at a time, one job (the reference machine has 2 shared cores).
 COMPARE_JOBS ?= 1
@@ -171,7 +172,7 @@ bench-compare-build: bootstrap
 	@mkdir -p build
 	flock build/.compare.lock sh -c '$(CMAKE) -S bench/compare/cpp -B build/compare $(CMAKE_COMMON) \
 	    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHORUS_WERROR=ON >/dev/null && \
-	    $(CMAKE) --build build/compare --target horus_worker -j $(COMPARE_JOBS)'
+	    $(CMAKE) --build build/compare --target horus_worker sched_jitter -j $(COMPARE_JOBS)'
 
 bench-compare: install bench-compare-build
 	$(PY) bench/compare/run.py
@@ -189,17 +190,11 @@ bench-bridge-quick: install
 
 # scheduler jitter: horus-py/horus-cpp/horus-robotics, 1 kHz and 100 Hz, alone and beside a
 # 30 Hz NumPy node (docs/scheduler.md); the C++ rows are build/compare/sched_jitter
-bench-sched-build: bootstrap
-	@mkdir -p build
-	flock build/.compare.lock sh -c '$(CMAKE) -S bench/compare/cpp -B build/compare $(CMAKE_COMMON) \
-	    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHORUS_WERROR=ON >/dev/null && \
-	    $(CMAKE) --build build/compare --target sched_jitter -j $(COMPARE_JOBS)'
-
-bench-sched: install bench-sched-build
+bench-sched: install bench-compare-build
 	bash bench/compare/setup_venv.sh
 	$(PY) bench/sched/jitter_bench.py --out bench/results/$$(date +%Y-%m-%d)-sched-jitter
 
-bench-sched-quick: install bench-sched-build
+bench-sched-quick: install bench-compare-build
 	bash bench/compare/setup_venv.sh
 	$(PY) bench/sched/jitter_bench.py --quick
 

@@ -40,6 +40,19 @@ nb::dict stats_dict(const NodeStats& s) {
     return d;
 }
 
+// The rules horus.Node's options ask for (names as in Python: "warn", "restart" ...).
+TickPolicy policy_of(int64_t budget_ns, int64_t deadline_ns, const std::string& on_miss,
+                     const std::string& failure_policy, uint32_t max_restarts, double backoff_s,
+                     uint32_t max_failures, double cooldown_s) {
+    FailurePolicy fp = parse_failure_policy(failure_policy);
+    fp.max_restarts = max_restarts;
+    fp.backoff_s = backoff_s;
+    fp.max_failures = max_failures;
+    fp.cooldown_s = cooldown_s;
+    validate_failure_policy(fp, "failure_policy");
+    return TickPolicy(budget_ns, deadline_ns, parse_miss_policy(on_miss), fp);
+}
+
 }  // namespace
 
 void bind_sched(nb::module_& m) {
@@ -51,14 +64,9 @@ void bind_sched(nb::module_& m) {
             [](TickController* self, int64_t period_ns, int64_t budget_ns, int64_t deadline_ns,
                const std::string& on_miss, const std::string& failure_policy, uint32_t max_restarts,
                double backoff_s, uint32_t max_failures, double cooldown_s, int64_t watchdog_ns) {
-                FailurePolicy fp = parse_failure_policy(failure_policy);
-                fp.max_restarts = max_restarts;
-                fp.backoff_s = backoff_s;
-                fp.max_failures = max_failures;
-                fp.cooldown_s = cooldown_s;
-                validate_failure_policy(fp, "failure_policy");
                 new (self) TickController(period_ns,
-                                          TickPolicy(budget_ns, deadline_ns, parse_miss_policy(on_miss), fp),
+                                          policy_of(budget_ns, deadline_ns, on_miss, failure_policy, max_restarts,
+                                                    backoff_s, max_failures, cooldown_s),
                                           watchdog_ns);
             },
             nb::arg("period_ns"), nb::arg("budget_ns"), nb::arg("deadline_ns"), nb::arg("on_miss"),
@@ -69,13 +77,9 @@ void bind_sched(nb::module_& m) {
             [](TickController& c, int64_t budget_ns, int64_t deadline_ns, const std::string& on_miss,
                const std::string& failure_policy, uint32_t max_restarts, double backoff_s, uint32_t max_failures,
                double cooldown_s, int64_t watchdog_ns) {
-                FailurePolicy fp = parse_failure_policy(failure_policy);
-                fp.max_restarts = max_restarts;
-                fp.backoff_s = backoff_s;
-                fp.max_failures = max_failures;
-                fp.cooldown_s = cooldown_s;
-                validate_failure_policy(fp, "failure_policy");
-                c.configure(TickPolicy(budget_ns, deadline_ns, parse_miss_policy(on_miss), fp), watchdog_ns);
+                c.configure(policy_of(budget_ns, deadline_ns, on_miss, failure_policy, max_restarts, backoff_s,
+                                      max_failures, cooldown_s),
+                            watchdog_ns);
             },
             nb::arg("budget_ns"), nb::arg("deadline_ns"), nb::arg("on_miss"), nb::arg("failure_policy"),
             nb::arg("max_restarts"), nb::arg("backoff_s"), nb::arg("max_failures"), nb::arg("cooldown_s"),

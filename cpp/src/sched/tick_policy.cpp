@@ -94,7 +94,7 @@ Verdict TickPolicy::finished(int64_t due_ns, int64_t start_ns, int64_t end_ns) {
         safe_mode_ = false;
         return Verdict::Ok;
     }
-    ++unreported_misses_;
+    ++misses_report_.unreported;
     switch (on_miss_) {
         case MissPolicy::Warn: return Verdict::Missed;
         case MissPolicy::Skip: skip_next_ = true; return Verdict::Missed;
@@ -105,7 +105,7 @@ Verdict TickPolicy::finished(int64_t due_ns, int64_t start_ns, int64_t end_ns) {
 }
 
 FailAction TickPolicy::failed(int64_t now_ns) {
-    ++unreported_failures_;
+    ++failures_report_.unreported;
     switch (failure_.kind) {
         case FailurePolicy::Kind::Fatal: return FailAction::Fatal;
         case FailurePolicy::Kind::Restart: {
@@ -130,20 +130,16 @@ FailAction TickPolicy::failed(int64_t now_ns) {
     return FailAction::Fatal;
 }
 
-uint64_t TickPolicy::take_miss_report(int64_t now_ns) {
-    if (unreported_misses_ == 0 || now_ns < next_report_ns_) return 0;
-    const uint64_t n = unreported_misses_;
-    unreported_misses_ = 0;
-    next_report_ns_ = now_ns + kReportIntervalNs;
+uint64_t TickPolicy::RateLimitedReport::take(int64_t now_ns) {
+    if (unreported == 0 || now_ns < next_ns) return 0;
+    const uint64_t n = unreported;
+    unreported = 0;
+    next_ns = now_ns + kReportIntervalNs;
     return n;
 }
 
-uint64_t TickPolicy::take_failure_report(int64_t now_ns) {
-    if (unreported_failures_ == 0 || now_ns < next_failure_report_ns_) return 0;
-    const uint64_t n = unreported_failures_;
-    unreported_failures_ = 0;
-    next_failure_report_ns_ = now_ns + kReportIntervalNs;
-    return n;
-}
+uint64_t TickPolicy::take_miss_report(int64_t now_ns) { return misses_report_.take(now_ns); }
+
+uint64_t TickPolicy::take_failure_report(int64_t now_ns) { return failures_report_.take(now_ns); }
 
 }  // namespace horus

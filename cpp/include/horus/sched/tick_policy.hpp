@@ -126,10 +126,13 @@ class TickPolicy {
     int64_t not_before_ns_ = 0;  // backoff or cooldown end
     uint32_t restarts_ = 0;
     uint32_t failures_in_a_row_ = 0;
-    uint64_t unreported_misses_ = 0;
-    int64_t next_report_ns_ = 0;
-    uint64_t unreported_failures_ = 0;
-    int64_t next_failure_report_ns_ = 0;
+    // Events (misses, survived failures) reported at most once a second, with their count.
+    struct RateLimitedReport {
+        uint64_t unreported = 0;
+        int64_t next_ns = 0;
+        uint64_t take(int64_t now_ns);
+    };
+    RateLimitedReport misses_report_, failures_report_;
 };
 
 }  // namespace horus
