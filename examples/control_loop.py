@@ -81,7 +81,7 @@ def main() -> int:
     print(f"safe mode: entered {nodes[0].stats.safe_mode_entries} time(s), {safe_calls[0]} zero commands published")
     print("log lines on horus.log:")
     while (line := logs.try_recv()) is not None:
-        level = {10: "DEBUG", 20: "INFO", 30: "WARNING", 40: "ERROR"}.get(line.level, str(line.level))
+        level = logging.getLevelName(line.level)
         print(f"  {level:<7} {line.name}: {line.message}")
     return 0
 

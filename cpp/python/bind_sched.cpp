@@ -5,6 +5,7 @@
 //
 // All of it runs with the GIL held: each call is short and never blocks.
 #include <nanobind/nanobind.h>
+#include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
@@ -41,7 +42,8 @@ nb::dict stats_dict(const NodeStats& s) {
 }
 
 // The rules horus.Node's options ask for (names as in Python: "warn", "restart" ...).
-TickPolicy policy_of(int64_t budget_ns, int64_t deadline_ns, const std::string& on_miss,
+TickPolicy policy_of(const std::optional<double>& budget_s, const std::optional<double>& deadline_s,
+                     const std::string& on_miss,
                      const std::string& failure_policy, uint32_t max_restarts, double backoff_s,
                      uint32_t max_failures, double cooldown_s) {
     FailurePolicy fp = parse_failure_policy(failure_policy);
@@ -50,7 +52,7 @@ TickPolicy policy_of(int64_t budget_ns, int64_t deadline_ns, const std::string& 
     fp.max_failures = max_failures;
     fp.cooldown_s = cooldown_s;
     validate_failure_policy(fp, "failure_policy");
-    return TickPolicy(budget_ns, deadline_ns, parse_miss_policy(on_miss), fp);
+    return TickPolicy(option_ns(budget_s), option_ns(deadline_s), parse_miss_policy(on_miss), fp);
 }
 
 }  // namespace
@@ -61,29 +63,31 @@ void bind_sched(nb::module_& m) {
                                "for horus.run (tick_controller.hpp).")
         .def(
             "__init__",
-            [](TickController* self, int64_t period_ns, int64_t budget_ns, int64_t deadline_ns,
-               const std::string& on_miss, const std::string& failure_policy, uint32_t max_restarts,
-               double backoff_s, uint32_t max_failures, double cooldown_s, int64_t watchdog_ns) {
+            [](TickController* self, int64_t period_ns, std::optional<double> budget_s,
+               std::optional<double> deadline_s, const std::string& on_miss, const std::string& failure_policy,
+               uint32_t max_restarts, double backoff_s, uint32_t max_failures, double cooldown_s,
+               std::optional<double> watchdog_s) {
                 new (self) TickController(period_ns,
-                                          policy_of(budget_ns, deadline_ns, on_miss, failure_policy, max_restarts,
+                                          policy_of(budget_s, deadline_s, on_miss, failure_policy, max_restarts,
                                                     backoff_s, max_failures, cooldown_s),
-                                          watchdog_ns);
+                                          option_ns(watchdog_s));
             },
-            nb::arg("period_ns"), nb::arg("budget_ns"), nb::arg("deadline_ns"), nb::arg("on_miss"),
+            nb::arg("period_ns"), nb::arg("budget_s").none(), nb::arg("deadline_s").none(), nb::arg("on_miss"),
             nb::arg("failure_policy"), nb::arg("max_restarts"), nb::arg("backoff_s"), nb::arg("max_failures"),
-            nb::arg("cooldown_s"), nb::arg("watchdog_ns"))
+            nb::arg("cooldown_s"), nb::arg("watchdog_s").none())
         .def(
             "configure",
-            [](TickController& c, int64_t budget_ns, int64_t deadline_ns, const std::string& on_miss,
-               const std::string& failure_policy, uint32_t max_restarts, double backoff_s, uint32_t max_failures,
-               double cooldown_s, int64_t watchdog_ns) {
-                c.configure(policy_of(budget_ns, deadline_ns, on_miss, failure_policy, max_restarts, backoff_s,
+            [](TickController& c, std::optional<double> budget_s, std::optional<double> deadline_s,
+               const std::string& on_miss, const std::string& failure_policy, uint32_t max_restarts,
+               double backoff_s, uint32_t max_failures, double cooldown_s, std::optional<double> watchdog_s) {
+                c.configure(policy_of(budget_s, deadline_s, on_miss, failure_policy, max_restarts, backoff_s,
                                       max_failures, cooldown_s),
-                            watchdog_ns);
+                            option_ns(watchdog_s));
             },
-            nb::arg("budget_ns"), nb::arg("deadline_ns"), nb::arg("on_miss"), nb::arg("failure_policy"),
+            nb::arg("budget_s").none(), nb::arg("deadline_s").none(), nb::arg("on_miss"), nb::arg("failure_policy"),
             nb::arg("max_restarts"), nb::arg("backoff_s"), nb::arg("max_failures"), nb::arg("cooldown_s"),
-            nb::arg("watchdog_ns"), "A new run with these rules; the statistics go on accumulating.")
+            nb::arg("watchdog_s").none(), "A new run with these rules (seconds, None: not set); the statistics go on "
+            "accumulating.")
         .def(
             "list",
             [](TickController& c, const std::string& name, double rate_hz, int64_t order,

@@ -802,10 +802,12 @@ class _TickController:
     One node's budget, deadline, miss and failure policy, statistics and watchdog for horus.run (tick_controller.hpp).
     """
 
-    def __init__(self, period_ns: int, budget_ns: int, deadline_ns: int, on_miss: str, failure_policy: str, max_restarts: int, backoff_s: float, max_failures: int, cooldown_s: float, watchdog_ns: int) -> None: ...
+    def __init__(self, period_ns: int, budget_s: float | None, deadline_s: float | None, on_miss: str, failure_policy: str, max_restarts: int, backoff_s: float, max_failures: int, cooldown_s: float, watchdog_s: float | None) -> None: ...
 
-    def configure(self, budget_ns: int, deadline_ns: int, on_miss: str, failure_policy: str, max_restarts: int, backoff_s: float, max_failures: int, cooldown_s: float, watchdog_ns: int) -> None:
-        """A new run with these rules; the statistics go on accumulating."""
+    def configure(self, budget_s: float | None, deadline_s: float | None, on_miss: str, failure_policy: str, max_restarts: int, backoff_s: float, max_failures: int, cooldown_s: float, watchdog_s: float | None) -> None:
+        """
+        A new run with these rules (seconds, None: not set); the statistics go on accumulating.
+        """
 
     def list(self, name: str, rate_hz: float, order: int, subs: Sequence[str], pubs: Sequence[str], priority: int, core: int, own_thread: bool) -> None:
         """Lists the node in discovery until close()."""

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import math
 import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Optional, Union
@@ -44,9 +43,8 @@ class Miss:
 
 FAILURE_POLICIES = ("fatal", "restart", "skip", "ignore")
 MAX_SECONDS = 1e6  # budget, deadline, watchdog, backoff, cooldown: up to 11.6 days
-LOG_TOPIC = "horus.log"
+LOG_TOPIC = "horus.log"  # where log_* publish (C++ kLogTopic, node_log.hpp)
 MAX_NAME_BYTES = 63  # the longest node name discovery keeps (node_registry.hpp)
-_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 
 
 def _check_callable(value: Any, what: str, allow_none: bool) -> None:
@@ -445,12 +443,8 @@ def controller_for(node: Node, default_watchdog: Optional[float]) -> Any:
     kept after it, so the statistics accumulate over the node's runs."""
     fp = node.failure_policy
     watchdog = node.watchdog if node.watchdog is not None else default_watchdog
-
-    def ns(s: Optional[float]) -> int:  # None: 0 (not set); a positive time is at least 1 ns
-        return 0 if s is None else max(1, math.floor(s * 1e9 + 0.5))
-
-    args = (ns(node.budget), ns(node.deadline), node.on_miss, fp.kind, fp.max_restarts, float(fp.backoff),
-            fp.max_failures, float(fp.cooldown), ns(watchdog))
+    args = (node.budget, node.deadline, node.on_miss, fp.kind, fp.max_restarts, float(fp.backoff),
+            fp.max_failures, float(fp.cooldown), watchdog)  # seconds: the core rounds them to ns
     if node._controller is None:
         return _core._TickController(node.period_ns, *args)
     node._controller.configure(*args)

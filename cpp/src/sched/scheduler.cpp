@@ -98,10 +98,6 @@ int64_t now_ns() {
 
 std::string us_text(int64_t ns) { return schedule::number_text(std::round(static_cast<double>(ns) / 100.0) / 10.0) + " us"; }
 
-// nullopt: 0 (not set); a positive time is at least 1 ns.
-int64_t to_ns(const std::optional<double>& s) {
-    return s ? std::max<int64_t>(1, static_cast<int64_t>(std::floor(*s * 1e9 + 0.5))) : 0;
-}
 
 }  // namespace
 
@@ -115,7 +111,6 @@ class RunState {
             if (!n) throw InvalidArgument("run() got a null Node");
             if (!names.insert(n->name()).second)
                 throw InvalidArgument("duplicate node name '" + n->name() + "': node names in one run must be unique");
-            if (n->stop_.load()) throw InvalidArgument("node '" + n->name() + "' is already running in another run()");
             orders.push_back(n->order());
         }
         const auto& d = options.duration;
@@ -156,14 +151,14 @@ class RunState {
                 throw InvalidArgument("node '" + n->name() + "' is already running in another run()");
             detach.claimed.push_back(n);
             const auto& o = n->options_;
-            const int64_t watchdog = to_ns(o.watchdog ? o.watchdog : options_.watchdog);
-            TickPolicy policy(to_ns(o.budget), to_ns(o.deadline), o.on_miss, o.failure_policy);
+            const int64_t watchdog = option_ns(o.watchdog ? o.watchdog : options_.watchdog);
+            TickPolicy policy(option_ns(o.budget), option_ns(o.deadline), o.on_miss, o.failure_policy);
             if (n->controller_)
                 n->controller_->configure(policy, watchdog);
             else
                 n->controller_ = std::make_unique<TickController>(n->period_ns(), policy, watchdog);
             NodeDescription desc{n->name(), node_registry_layout::Language::Cpp, n->rate(), n->order(), o.subs, o.pubs};
-            desc.budget_ns = to_ns(o.budget);
+            desc.budget_ns = option_ns(o.budget);
             desc.deadline_ns = n->controller_->policy().deadline_ns();
             desc.watchdog_ns = watchdog;
             desc.on_miss = static_cast<uint32_t>(o.on_miss);

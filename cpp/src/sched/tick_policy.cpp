@@ -1,6 +1,7 @@
 // tick_policy.cpp — the budget, deadline, miss and failure rules (tick_policy.hpp).
 #include "horus/sched/tick_policy.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "horus/base/error.hpp"
@@ -16,6 +17,10 @@ int64_t seconds_to_ns(double s) {
     return ns >= 9.2e18 ? INT64_MAX : static_cast<int64_t>(ns);
 }
 }  // namespace
+
+int64_t option_ns(const std::optional<double>& seconds) {
+    return seconds ? std::max<int64_t>(1, seconds_to_ns(*seconds)) : 0;
+}
 
 MissPolicy parse_miss_policy(const std::string& name) {
     if (name == "warn") return MissPolicy::Warn;

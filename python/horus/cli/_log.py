@@ -9,33 +9,32 @@ topic's capacity loses the oldest lines, and says so on stderr).
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 from typing import Any
 
 import horus
+from horus._node import LOG_TOPIC
 
 from horus.cli._output import CliError, console, json_line
 
 __all__ = ["follow", "LEVELS"]
 
 #: Level names and their numbers (Python's logging numbers, the Log message's `level`).
-LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}
+LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 _STYLE = {10: "dim", 20: "", 30: "yellow", 40: "bold red"}
 
 
 def level_name(level: int) -> str:
-    for name, number in LEVELS.items():
-        if level == number:
-            return name.upper()
-    return f"LEVEL{level}"
+    return logging.getLevelName(level)  # "WARNING"; "Level 35" for a number logging does not name
 
 
 def _open() -> Any:
     try:
-        return horus.Topic(horus.msg.Log, "horus.log")
+        return horus.Topic(horus.msg.Log, LOG_TOPIC)
     except TypeError as e:  # a "horus.log" of another type
-        raise CliError(f"the topic 'horus.log' does not carry horus.msg.Log messages: {e}") from None
+        raise CliError(f"the topic {LOG_TOPIC!r} does not carry horus.msg.Log messages: {e}") from None
 
 
 def _stamp(ns: int) -> str:

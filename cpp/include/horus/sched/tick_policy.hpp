@@ -51,6 +51,10 @@ struct FailurePolicy {
     static FailurePolicy ignore() { return {Kind::Ignore, 5, 0.1, 5, 30.0}; }
 };
 
+/// A budget, deadline or watchdog in seconds as the rules take it: nullopt is 0 (not set),
+/// a positive time is rounded to whole ns and is at least 1 ns.
+int64_t option_ns(const std::optional<double>& seconds);
+
 /// "warn" "skip" "safe_mode" "stop"; InvalidArgument naming the value and the choices.
 MissPolicy parse_miss_policy(const std::string& name);
 const char* miss_policy_name(MissPolicy p);
