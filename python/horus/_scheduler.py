@@ -309,12 +309,16 @@ class _Run:
         """Waits for every node thread; a Ctrl-C or SIGTERM meanwhile only sets the stop again.
         (Each thread sets its own event last: an interrupted Thread.join can make is_alive()
         report a running thread as finished on CPython 3.11.)"""
-        for done in getattr(self, "_done", []):
+        for done, t in zip(getattr(self, "_done", []), getattr(self, "_workers", [])):
             while not done.is_set():
                 try:
                     done.wait(0.05)
                 except (KeyboardInterrupt, _Terminated):
                     self.stop.set()
+            try:
+                t.join(1.0)  # done is its last act: the OS thread is gone right after
+            except (KeyboardInterrupt, _Terminated):
+                self.stop.set()
 
     def _own_thread(self, node: Node, ready: threading.Barrier, done: threading.Event) -> None:
         try:
